@@ -1,0 +1,144 @@
+"""The ``waypoint`` command: run the bot, check content, migrate, demo, export.
+
+This is the composition root for the process: it reads Settings once and passes them down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+log = logging.getLogger("bot")
+
+TOKEN_HELP = (
+    "DISCORD_TOKEN is not set: put it in the environment or in a .env file "
+    "(create a bot and copy its token at https://discord.com/developers/applications)."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="waypoint", description="Waypoint study-group bot")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    content = commands.add_parser("content", help="roadmap content tools")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    check = content_commands.add_parser("check", help="validate roadmap files")
+    check.add_argument(
+        "path", nargs="?", type=Path, help="a roadmap file or folder (default: the content dir)"
+    )
+    database = commands.add_parser("db", help="database tools")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser("upgrade", help="apply pending migrations")
+    commands.add_parser("demo", help="watch a scripted session against a simulated Discord (no token)")
+    export = commands.add_parser("export", help="export a server's data like /export does")
+    export.add_argument("--guild", type=int, required=True, help="the server (guild) id")
+    export.add_argument("--cohort", help="only this cohort (default: every cohort)")
+    export.add_argument("--kind", choices=("progress", "checkpoints", "reviews"), default="progress")
+    export.add_argument("--format", dest="fmt", choices=("csv", "json", "xlsx"), default="csv")
+    export.add_argument("--output", type=Path, required=True, help="file to write")
+    return parser
+
+
+def _load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']).upper()}: {item['msg']}" for item in error.errors()
+        )
+        raise SystemExit(f"waypoint: invalid settings: {problems}") from None
+
+
+def _content_check(settings: Settings, path: Path | None) -> int:
+    from bot.content import check_content
+
+    target = path or settings.content_dir
+    errors = check_content(target)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} problem(s) in {target}", file=sys.stderr)
+        return 1
+    print(f"{target}: all roadmaps are valid")
+    return 0
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    from bot.db.engine import create_engine, upgrade_database
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()
+
+
+def _run(settings: Settings) -> int:
+    import discord
+
+    from bot.app import create_bot
+    from bot.content import ContentError, load_catalog
+
+    token = settings.token()
+    if not token:
+        print(TOKEN_HELP, file=sys.stderr)
+        return 2
+    try:
+        load_catalog(settings.content_dir)  # fail before connecting, with the precise error
+    except ContentError as error:
+        print(f"waypoint: roadmap content is invalid:\n{error}", file=sys.stderr)
+        return 1
+    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level))
+    bot = create_bot(settings)
+    try:
+        bot.run(token, log_handler=None)
+    except discord.LoginFailure:
+        print(
+            "waypoint: Discord rejected DISCORD_TOKEN; copy a fresh token from the Developer Portal.",
+            file=sys.stderr,
+        )
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "waypoint: enable the Server Members intent for the bot in the Developer Portal (Bot page).",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    settings = _load_settings()
+    if arguments.command == "content":
+        return _content_check(settings, arguments.path)
+    if arguments.command == "db":
+        asyncio.run(_db_upgrade(settings))
+        print("database is up to date")
+        return 0
+    if arguments.command == "demo":
+        from bot.demo import run_demo
+
+        demo_status: int = asyncio.run(run_demo())
+        return demo_status
+    if arguments.command == "export":
+        from bot.export_cli import run_export
+
+        export_status: int = asyncio.run(
+            run_export(
+                settings, arguments.guild, arguments.cohort, arguments.kind, arguments.fmt, arguments.output
+            )
+        )
+    return _run(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

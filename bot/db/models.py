@@ -1,0 +1,238 @@
+"""The schema. Every table that holds guild data carries ``guild_id``; content is referenced by key."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class GuildSettings(Base):
+    """Per-server configuration set by moderators."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    moderator_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    on_leave: Mapped[str] = mapped_column(String(10), default="keep", server_default="keep")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Cohort(Base):
+    __tablename__ = "cohorts"
+    __table_args__ = (UniqueConstraint("guild_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    # Case-folded name: "Spring 2026" and "spring 2026" are the same cohort to people.
+    name_key: Mapped[str] = mapped_column(String(50))
+    roadmap_key: Mapped[str] = mapped_column(String(60))
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    start_date: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekday: Mapped[int] = mapped_column(Integer)
+    slot_time: Mapped[time] = mapped_column(Time)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Weekly prompts
+    prompts_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    mention_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    attention_reason: Mapped[str | None] = mapped_column(String(300))
+    attention_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Review rounds: None means "with the prompt slot".
+    review_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    review_weekday: Mapped[int | None] = mapped_column(Integer)
+    review_time: Mapped[time | None] = mapped_column(Time)
+
+    members: Mapped[list[CohortMember]] = relationship(
+        back_populates="cohort", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CohortMember(Base):
+    """A member's enrolment. Leaving sets ``left_at``; progress is kept for a later return."""
+
+    __tablename__ = "cohort_members"
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(100))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="members")
+
+
+class CheckpointCompletion(Base):
+    __tablename__ = "checkpoint_completions"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "user_id", "checkpoint_key"),
+        Index("ix_checkpoint_completions_guild_user", "guild_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    checkpoint_key: Mapped[str] = mapped_column(String(60))
+    evidence_url: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(String(300))
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PromptPost(Base):
+    """One weekly post; the unique (cohort, week) key makes posting idempotent across processes."""
+
+    __tablename__ = "prompt_posts"
+    __table_args__ = (UniqueConstraint("cohort_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    week: Mapped[int] = mapped_column(Integer)
+    # claimed -> sent | failed | missed | skipped
+    status: Mapped[str] = mapped_column(String(10))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(300))
+
+
+class CustomPrompt(Base):
+    """A moderator's own text for one week, replacing the roadmap's prompt."""
+
+    __tablename__ = "custom_prompts"
+    __table_args__ = (UniqueConstraint("cohort_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    week: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewParticipant(Base):
+    """A member's opt-in to review pairing in one cohort."""
+
+    __tablename__ = "review_participants"
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    snoozed_until_week: Mapped[int | None] = mapped_column(Integer)
+    missed_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    auto_snooze_notice: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewRound(Base):
+    __tablename__ = "review_rounds"
+    __table_args__ = (UniqueConstraint("cohort_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    week: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    announcement_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReviewGroup(Base):
+    __tablename__ = "review_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReviewGroupMember(Base):
+    """``user_id`` becomes NULL when a member asks to be forgotten: the round's shape stays."""
+
+    __tablename__ = "review_group_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("review_groups.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReviewCompletion(Base):
+    __tablename__ = "review_completions"
+    __table_args__ = (UniqueConstraint("round_id", "reviewer_id", "reviewee_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(BigInteger)
+    reviewee_id: Mapped[int | None] = mapped_column(BigInteger)
+    link: Mapped[str | None] = mapped_column(String(500))
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberDeparture(Base):
+    """A member who left the server, awaiting purge when the server's policy says so."""
+
+    __tablename__ = "member_departures"
+    __table_args__ = (UniqueConstraint("guild_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    left_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who exported or erased what, for moderators to review."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,133 @@
+"""Repositories: queries over one session. They never commit; services own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import CheckpointCompletion, Cohort, CohortMember, GuildSettings
+
+
+class GuildSettingsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, guild_id: int) -> GuildSettings | None:
+        return await self._session.get(GuildSettings, guild_id)
+
+    async def get_or_create(self, guild_id: int, now: datetime) -> GuildSettings:
+        settings = await self.get(guild_id)
+        if settings is None:
+            settings = GuildSettings(guild_id=guild_id, on_leave="keep", updated_at=now)
+            self._session.add(settings)
+        return settings
+
+
+class CohortRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, cohort: Cohort) -> None:
+        self._session.add(cohort)
+
+    async def by_name(self, guild_id: int, name: str) -> Cohort | None:
+        statement = select(Cohort).where(Cohort.guild_id == guild_id, Cohort.name_key == name.casefold())
+        return await self._session.scalar(statement)
+
+    async def by_id(self, cohort_id: int) -> Cohort | None:
+        return await self._session.get(Cohort, cohort_id)
+
+    async def in_guild(self, guild_id: int) -> Sequence[Cohort]:
+        statement = select(Cohort).where(Cohort.guild_id == guild_id).order_by(Cohort.name_key)
+        return (await self._session.scalars(statement)).all()
+
+    async def all(self) -> Sequence[Cohort]:
+        return (await self._session.scalars(select(Cohort).order_by(Cohort.id))).all()
+
+    async def member_counts(self, guild_id: int) -> dict[int, int]:
+        statement = (
+            select(CohortMember.cohort_id, func.count())
+            .where(CohortMember.guild_id == guild_id, CohortMember.left_at.is_(None))
+            .group_by(CohortMember.cohort_id)
+        )
+        return dict((await self._session.execute(statement)).tuples().all())
+
+
+class MemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, cohort_id: int, user_id: int) -> CohortMember | None:
+        statement = select(CohortMember).where(
+            CohortMember.cohort_id == cohort_id, CohortMember.user_id == user_id
+        )
+        return await self._session.scalar(statement)
+
+    def add(self, member: CohortMember) -> None:
+        self._session.add(member)
+
+    async def active_cohorts_of(self, guild_id: int, user_id: int) -> Sequence[Cohort]:
+        statement = (
+            select(Cohort)
+            .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+            .where(
+                CohortMember.guild_id == guild_id,
+                CohortMember.user_id == user_id,
+                CohortMember.left_at.is_(None),
+            )
+            .order_by(Cohort.name_key)
+        )
+        return (await self._session.scalars(statement)).all()
+
+    async def active_in(self, cohort_id: int) -> Sequence[CohortMember]:
+        statement = (
+            select(CohortMember)
+            .where(CohortMember.cohort_id == cohort_id, CohortMember.left_at.is_(None))
+            .order_by(CohortMember.joined_at, CohortMember.user_id)
+        )
+        return (await self._session.scalars(statement)).all()
+
+
+class CompletionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, cohort_id: int, user_id: int, checkpoint_key: str) -> CheckpointCompletion | None:
+        statement = select(CheckpointCompletion).where(
+            CheckpointCompletion.cohort_id == cohort_id,
+            CheckpointCompletion.user_id == user_id,
+            CheckpointCompletion.checkpoint_key == checkpoint_key,
+        )
+        return await self._session.scalar(statement)
+
+    def add(self, completion: CheckpointCompletion) -> None:
+        self._session.add(completion)
+
+    async def remove(self, completion: CheckpointCompletion) -> None:
+        await self._session.delete(completion)
+
+    async def completed_keys(self, cohort_id: int, user_id: int) -> dict[str, datetime]:
+        statement = select(CheckpointCompletion.checkpoint_key, CheckpointCompletion.completed_at).where(
+            CheckpointCompletion.cohort_id == cohort_id, CheckpointCompletion.user_id == user_id
+        )
+        return dict((await self._session.execute(statement)).tuples().all())
+
+    async def members_completing_between(self, cohort_id: int, start: datetime, end: datetime) -> int:
+        """How many distinct members completed something in [start, end)."""
+        statement = select(func.count(func.distinct(CheckpointCompletion.user_id))).where(
+            CheckpointCompletion.cohort_id == cohort_id,
+            CheckpointCompletion.completed_at >= start,
+            CheckpointCompletion.completed_at < end,
+        )
+        return int(await self._session.scalar(statement) or 0)
+
+    async def delete_for_user(self, guild_id: int, user_id: int) -> int:
+        result = await self._session.execute(
+            delete(CheckpointCompletion).where(
+                CheckpointCompletion.guild_id == guild_id, CheckpointCompletion.user_id == user_id
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

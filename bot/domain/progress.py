@@ -1,0 +1,111 @@
+"""Progress maths: how far a member is through a roadmap, and against the cohort's calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.roadmap import Roadmap
+
+
+class Pace(StrEnum):
+    NOT_STARTED = "not started"
+    AHEAD = "ahead"
+    ON_TRACK = "on track"
+    BEHIND = "behind"
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseProgress:
+    number: int
+    key: str
+    title: str
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecentCheckpoint:
+    key: str
+    title: str
+    completed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReport:
+    phases: tuple[PhaseProgress, ...]
+    done: int
+    total: int
+    expected: int
+    pace: Pace
+    recent: tuple[RecentCheckpoint, ...]
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def percent(self) -> int:
+        """Whole percent, rounded down so 100% always means every checkpoint."""
+        return (self.done * 100) // self.total if self.total else 0
+
+
+def expected_by_day(roadmap: Roadmap, day: int) -> int:
+    """How many checkpoints were due on or before ``day`` (0-based offset from the start)."""
+    return sum(1 for phase, checkpoint in roadmap.checkpoints() if phase.due_day_of(checkpoint) < day)
+
+
+def pace_of(done: int, expected: int, total: int, *, started: bool) -> Pace:
+    """Ahead or behind only by a clear margin (5% of the roadmap, at least one checkpoint)."""
+    if not started:
+        return Pace.NOT_STARTED
+    margin = max(1, round(total * 0.05))
+    if done >= expected + margin:
+        return Pace.AHEAD
+    if done <= expected - margin:
+        return Pace.BEHIND
+    return Pace.ON_TRACK
+
+
+def compute_progress(
+    roadmap: Roadmap,
+    completed: Mapping[str, datetime],
+    day: int | None,
+    *,
+    recent_limit: int = 3,
+) -> ProgressReport:
+    """Build a member's report from their completed keys and the cohort's day (None: not started).
+
+    Keys no longer in the roadmap (content edited) are ignored rather than counted.
+    """
+    phases: list[PhaseProgress] = []
+    titles: dict[str, str] = {}
+    for number, phase in enumerate(roadmap.phases, start=1):
+        done = 0
+        for checkpoint in phase.checkpoints:
+            titles[checkpoint.key] = checkpoint.title
+            if checkpoint.key in completed:
+                done += 1
+        phases.append(PhaseProgress(number, phase.key, phase.title, done, len(phase.checkpoints)))
+    total = sum(phase.total for phase in phases)
+    done_total = sum(phase.done for phase in phases)
+    expected = expected_by_day(roadmap, day) if day is not None else 0
+    recent = sorted(
+        (RecentCheckpoint(key, titles[key], at) for key, at in completed.items() if key in titles),
+        key=lambda item: (item.completed_at, item.key),
+        reverse=True,
+    )[:recent_limit]
+    return ProgressReport(
+        phases=tuple(phases),
+        done=done_total,
+        total=total,
+        expected=expected,
+        pace=pace_of(done_total, expected, total, started=day is not None),
+        recent=tuple(recent),
+    )

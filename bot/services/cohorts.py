@@ -1,0 +1,231 @@
+"""Cohorts: open one, join and leave it, and find where it stands on its roadmap."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.content import RoadmapCatalog
+from bot.db.models import Cohort, CohortMember
+from bot.db.repositories import CohortRepository, MemberRepository
+from bot.domain import calendar, schedule
+from bot.domain.errors import ConflictError, InvalidInputError, NotFoundError, did_you_mean
+from bot.domain.roadmap import Phase, Roadmap
+
+log = logging.getLogger(__name__)
+
+MAX_COHORT_NAME = 50
+
+
+@dataclass(frozen=True, slots=True)
+class CohortSummary:
+    id: int
+    guild_id: int
+    name: str
+    roadmap: Roadmap
+    channel_id: int
+    start_date: date
+    slot: schedule.WeeklySlot
+    member_count: int
+    position: calendar.CalendarPosition
+    phase: Phase | None
+    next_slot: datetime
+    prompts_paused: bool
+    mention_role_id: int | None
+    attention_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChange:
+    cohort_name: str
+    changed: bool
+
+
+def normalise_cohort_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidInputError("A cohort needs a name.")
+    if len(name) > MAX_COHORT_NAME:
+        raise InvalidInputError(f"Cohort names can be at most {MAX_COHORT_NAME} characters.")
+    if any(ch in name for ch in "@#`*_~|<>"):
+        raise InvalidInputError("Cohort names can't contain @ # ` * _ ~ | < or >.")
+    return name
+
+
+class CohortService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: RoadmapCatalog,
+        clock: Clock,
+        default_timezone: str,
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self._clock = clock
+        self._default_timezone = default_timezone
+
+    def roadmap(self, key: str) -> Roadmap:
+        roadmap = self._catalog.get(key)
+        if roadmap is None:
+            raise NotFoundError(
+                f"There is no roadmap `{key}`.{did_you_mean(self._catalog.closest(key))} See `/roadmap list`."
+            )
+        return roadmap
+
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        actor_id: int,
+        name: str,
+        roadmap_key: str,
+        channel_id: int,
+        start: str | None = None,
+        timezone: str | None = None,
+        weekday: str | None = None,
+        at: str | None = None,
+    ) -> CohortSummary:
+        clean_name = normalise_cohort_name(name)
+        roadmap = self.roadmap(roadmap_key)
+        try:
+            zone = schedule.parse_timezone(timezone) if timezone else self._default_timezone
+            now = self._clock()
+            start_date = schedule.parse_date(start) if start else schedule.local_date(now, zone)
+            slot = schedule.WeeklySlot(
+                weekday=schedule.parse_weekday(weekday) if weekday else 0,
+                at=schedule.parse_time(at) if at else time(18, 0),
+                timezone=zone,
+            )
+        except schedule.ScheduleInputError as error:
+            raise InvalidInputError(str(error)) from error
+        async with self._sessions.begin() as session:
+            cohorts = CohortRepository(session)
+            if await cohorts.by_name(guild_id, clean_name) is not None:
+                raise ConflictError(f"This server already has a cohort called **{clean_name}**.")
+            cohort = Cohort(
+                guild_id=guild_id,
+                name=clean_name,
+                name_key=clean_name.casefold(),
+                roadmap_key=roadmap.key,
+                channel_id=channel_id,
+                start_date=start_date,
+                timezone=slot.timezone,
+                weekday=slot.weekday,
+                slot_time=slot.at,
+                created_by=actor_id,
+                created_at=now,
+            )
+            cohorts.add(cohort)
+            try:
+                await session.flush()
+            except IntegrityError as error:  # a concurrent create won the race
+                raise ConflictError(f"This server already has a cohort called **{clean_name}**.") from error
+        log.info("guild=%s user=%s created cohort %r on %s", guild_id, actor_id, clean_name, roadmap.key)
+        return self._summarise(cohort, member_count=0)
+
+    async def get(self, session: AsyncSession, guild_id: int, name: str) -> Cohort:
+        """Find a cohort by name inside an open session, or explain what exists instead."""
+        cohorts = CohortRepository(session)
+        cohort = await cohorts.by_name(guild_id, " ".join(name.split()))
+        if cohort is None:
+            names = [existing.name for existing in await cohorts.in_guild(guild_id)]
+            matches = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+            hint = did_you_mean(matches[0] if matches else None)
+            raise NotFoundError(f"There is no cohort called **{name}** in this server.{hint}")
+        return cohort
+
+    async def join(self, guild_id: int, name: str, user_id: int, display_name: str) -> MembershipChange:
+        async with self._sessions.begin() as session:
+            cohort = await self.get(session, guild_id, name)
+            members = MemberRepository(session)
+            member = await members.get(cohort.id, user_id)
+            if member is not None and member.left_at is None:
+                member.display_name = display_name[:100]
+                return MembershipChange(cohort.name, changed=False)
+            if member is None:
+                members.add(
+                    CohortMember(
+                        guild_id=guild_id,
+                        cohort_id=cohort.id,
+                        user_id=user_id,
+                        display_name=display_name[:100],
+                        joined_at=self._clock(),
+                    )
+                )
+            else:  # coming back: progress was kept
+                member.left_at = None
+                member.display_name = display_name[:100]
+            return MembershipChange(cohort.name, changed=True)
+
+    async def leave(self, guild_id: int, name: str, user_id: int) -> MembershipChange:
+        async with self._sessions.begin() as session:
+            cohort = await self.get(session, guild_id, name)
+            member = await MemberRepository(session).get(cohort.id, user_id)
+            if member is None or member.left_at is not None:
+                return MembershipChange(cohort.name, changed=False)
+            member.left_at = self._clock()
+            return MembershipChange(cohort.name, changed=True)
+
+    async def all_in_guild(self, guild_id: int) -> list[CohortSummary]:
+        async with self._sessions() as session:
+            repository = CohortRepository(session)
+            cohorts = await repository.in_guild(guild_id)
+            counts = await repository.member_counts(guild_id)
+        return [self._summarise(cohort, counts.get(cohort.id, 0)) for cohort in cohorts]
+
+    async def info(self, guild_id: int, name: str) -> CohortSummary:
+        async with self._sessions() as session:
+            cohort = await self.get(session, guild_id, name)
+            count = (await CohortRepository(session).member_counts(guild_id)).get(cohort.id, 0)
+        return self._summarise(cohort, count)
+
+    async def member_ids(self, guild_id: int, name: str) -> list[int]:
+        async with self._sessions() as session:
+            cohort = await self.get(session, guild_id, name)
+            return [member.user_id for member in await MemberRepository(session).active_in(cohort.id)]
+
+    async def cohorts_of(self, guild_id: int, user_id: int) -> Sequence[Cohort]:
+        async with self._sessions() as session:
+            return await MemberRepository(session).active_cohorts_of(guild_id, user_id)
+
+    async def search(self, guild_id: int, text: str, limit: int = 25) -> list[str]:
+        """Cohort names for autocomplete: prefix matches first, then substring matches."""
+        needle = text.casefold().strip()
+        async with self._sessions() as session:
+            names = [cohort.name for cohort in await CohortRepository(session).in_guild(guild_id)]
+        prefix = [name for name in names if name.casefold().startswith(needle)]
+        inner = [name for name in names if needle in name.casefold() and name not in prefix]
+        return (prefix + inner)[:limit]
+
+    def summarise(self, cohort: Cohort, member_count: int) -> CohortSummary:
+        return self._summarise(cohort, member_count)
+
+    def _summarise(self, cohort: Cohort, member_count: int) -> CohortSummary:
+        roadmap = self.roadmap(cohort.roadmap_key)
+        now = self._clock()
+        slot = schedule.WeeklySlot(weekday=cohort.weekday, at=cohort.slot_time, timezone=cohort.timezone)
+        where = calendar.position(cohort.start_date, schedule.local_date(now, cohort.timezone), roadmap)
+        return CohortSummary(
+            id=cohort.id,
+            guild_id=cohort.guild_id,
+            name=cohort.name,
+            roadmap=roadmap,
+            channel_id=cohort.channel_id,
+            start_date=cohort.start_date,
+            slot=slot,
+            member_count=member_count,
+            position=where,
+            phase=calendar.phase_for_day(roadmap, where.day) if where.started else None,
+            next_slot=schedule.next_slot(slot, now),
+            prompts_paused=cohort.prompts_paused,
+            mention_role_id=cohort.mention_role_id,
+            attention_reason=cohort.attention_reason,
+        )

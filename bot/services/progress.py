@@ -1,0 +1,207 @@
+"""Checkpoints and progress: marking work done and reporting where a member stands."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.db.models import CheckpointCompletion, Cohort
+from bot.db.repositories import CompletionRepository, MemberRepository
+from bot.domain import calendar, schedule
+from bot.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError, did_you_mean
+from bot.domain.progress import ProgressReport, compute_progress
+from bot.domain.roadmap import Checkpoint, Phase, Roadmap
+from bot.services.cohorts import CohortService
+
+log = logging.getLogger(__name__)
+
+MAX_NOTE = 300
+MAX_URL = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointChange:
+    cohort_name: str
+    phase: Phase
+    checkpoint: Checkpoint
+    changed: bool
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressView:
+    cohort_name: str
+    roadmap: Roadmap
+    position: calendar.CalendarPosition
+    current_phase: Phase | None
+    report: ProgressReport
+
+
+def validate_evidence(url: str | None) -> str | None:
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    if len(url) > MAX_URL:
+        raise InvalidInputError(f"Evidence links can be at most {MAX_URL} characters.")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in url:
+        raise InvalidInputError("Evidence must be a web link starting with http:// or https://.")
+    return url
+
+
+def validate_note(note: str | None) -> str | None:
+    if note is None or not note.strip():
+        return None
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInputError(f"Notes can be at most {MAX_NOTE} characters (yours has {len(note)}).")
+    return note
+
+
+class ProgressService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cohorts: CohortService, clock: Clock
+    ) -> None:
+        self._sessions = sessions
+        self._cohorts = cohorts
+        self._clock = clock
+
+    async def member_cohort(
+        self, session: AsyncSession, guild_id: int, user_id: int, cohort_name: str | None, *, who: str = "You"
+    ) -> Cohort:
+        """The cohort a command is about: the named one (which the member must be in) or their only one."""
+        members = MemberRepository(session)
+        if cohort_name:
+            cohort = await self._cohorts.get(session, guild_id, cohort_name)
+            member = await members.get(cohort.id, user_id)
+            if member is None or member.left_at is not None:
+                verb = "aren't" if who == "You" else "isn't"
+                raise PermissionDeniedError(
+                    f"{who} {verb} in **{cohort.name}**. Join it first with `/cohort join`."
+                )
+            return cohort
+        cohorts = await members.active_cohorts_of(guild_id, user_id)
+        if not cohorts:
+            verb = "aren't" if who == "You" else "isn't"
+            raise NotFoundError(f"{who} {verb} in any cohort yet. Join one with `/cohort join`.")
+        if len(cohorts) > 1:
+            names = ", ".join(f"**{cohort.name}**" for cohort in cohorts)
+            raise InvalidInputError(
+                f"{who} are in several cohorts ({names}); pick one with the `cohort` option."
+            )
+        return cohorts[0]
+
+    def _checkpoint(self, roadmap: Roadmap, key: str) -> tuple[Phase, Checkpoint]:
+        found = roadmap.find_checkpoint(key.strip().lower())
+        if found is None:
+            keys = [checkpoint.key for _, checkpoint in roadmap.checkpoints()]
+            matches = difflib.get_close_matches(key.strip().lower(), keys, n=1, cutoff=0.5)
+            raise NotFoundError(
+                f"The roadmap **{roadmap.title}** has no checkpoint `{key}`."
+                f"{did_you_mean(matches[0] if matches else None)}"
+            )
+        return found
+
+    async def complete(
+        self,
+        guild_id: int,
+        user_id: int,
+        checkpoint_key: str,
+        *,
+        evidence: str | None = None,
+        note: str | None = None,
+        cohort_name: str | None = None,
+    ) -> CheckpointChange:
+        evidence_url = validate_evidence(evidence)
+        clean_note = validate_note(note)
+        async with self._sessions.begin() as session:
+            cohort = await self.member_cohort(session, guild_id, user_id, cohort_name)
+            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            phase, checkpoint = self._checkpoint(roadmap, checkpoint_key)
+            completions = CompletionRepository(session)
+            existing = await completions.get(cohort.id, user_id, checkpoint.key)
+            changed = existing is None
+            if existing is None:
+                try:
+                    async with session.begin_nested():  # a double submit races us: treat as done
+                        completions.add(
+                            CheckpointCompletion(
+                                guild_id=guild_id,
+                                cohort_id=cohort.id,
+                                user_id=user_id,
+                                checkpoint_key=checkpoint.key,
+                                evidence_url=evidence_url,
+                                note=clean_note,
+                                completed_at=self._clock(),
+                            )
+                        )
+                except IntegrityError:
+                    changed = False
+            else:  # already done: keep it, but take a newly given evidence link or note
+                existing.evidence_url = evidence_url or existing.evidence_url
+                existing.note = clean_note or existing.note
+            await session.flush()
+            done = len(await completions.completed_keys(cohort.id, user_id))
+        return CheckpointChange(cohort.name, phase, checkpoint, changed, done, roadmap.checkpoint_count)
+
+    async def undo(
+        self, guild_id: int, user_id: int, checkpoint_key: str, *, cohort_name: str | None = None
+    ) -> CheckpointChange:
+        async with self._sessions.begin() as session:
+            cohort = await self.member_cohort(session, guild_id, user_id, cohort_name)
+            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            phase, checkpoint = self._checkpoint(roadmap, checkpoint_key)
+            completions = CompletionRepository(session)
+            existing = await completions.get(cohort.id, user_id, checkpoint.key)
+            if existing is not None:
+                await completions.remove(existing)
+                await session.flush()
+            done = len(await completions.completed_keys(cohort.id, user_id))
+        return CheckpointChange(
+            cohort.name, phase, checkpoint, existing is not None, done, roadmap.checkpoint_count
+        )
+
+    async def report(
+        self, guild_id: int, user_id: int, cohort_name: str | None = None, *, who: str = "You"
+    ) -> ProgressView:
+        async with self._sessions() as session:
+            cohort = await self.member_cohort(session, guild_id, user_id, cohort_name, who=who)
+            completed = await CompletionRepository(session).completed_keys(cohort.id, user_id)
+        roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+        today = schedule.local_date(self._clock(), cohort.timezone)
+        where = calendar.position(cohort.start_date, today, roadmap)
+        report = compute_progress(roadmap, completed, where.day if where.started else None)
+        phase = calendar.phase_for_day(roadmap, where.day) if where.started else None
+        return ProgressView(cohort.name, roadmap, where, phase, report)
+
+    async def checkpoint_choices(
+        self, guild_id: int, user_id: int, cohort_name: str | None, text: str, limit: int = 25
+    ) -> list[tuple[str, str]]:
+        """(label, key) pairs for autocomplete, from the roadmaps of the member's cohorts."""
+        async with self._sessions() as session:
+            if cohort_name:
+                try:
+                    cohorts = [await self._cohorts.get(session, guild_id, cohort_name)]
+                except NotFoundError:
+                    cohorts = []
+            else:
+                cohorts = list(await MemberRepository(session).active_cohorts_of(guild_id, user_id))
+        needle = text.casefold().strip()
+        seen: set[str] = set()
+        choices: list[tuple[str, str]] = []
+        for cohort in cohorts:
+            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            for _, checkpoint in roadmap.checkpoints():
+                if checkpoint.key in seen:
+                    continue
+                if needle in checkpoint.key or needle in checkpoint.title.casefold():
+                    seen.add(checkpoint.key)
+                    choices.append((f"{checkpoint.title} ({checkpoint.key})"[:100], checkpoint.key))
+        return choices[:limit]

@@ -1,0 +1,68 @@
+"""Autocomplete callbacks: titles shown, keys returned, for every key a user must type."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from zoneinfo import available_timezones
+
+from discord import app_commands
+
+if TYPE_CHECKING:
+    import discord
+
+    from bot.app import WaypointBot
+
+WEEKDAY_CHOICES = (
+    ("Monday", "mon"),
+    ("Tuesday", "tue"),
+    ("Wednesday", "wed"),
+    ("Thursday", "thu"),
+    ("Friday", "fri"),
+    ("Saturday", "sat"),
+    ("Sunday", "sun"),
+)
+_TIMEZONES = sorted(available_timezones())
+
+
+async def roadmap_keys(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    bot: WaypointBot = interaction.client
+    return [
+        app_commands.Choice(name=f"{roadmap.title} ({roadmap.key})"[:100], value=roadmap.key)
+        for roadmap in bot.services.catalog.search(current)
+    ][:25]
+
+
+async def cohort_names(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    bot: WaypointBot = interaction.client
+    if interaction.guild_id is None:
+        return []
+    names = await bot.services.cohorts.search(interaction.guild_id, current)
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+async def checkpoint_keys(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    bot: WaypointBot = interaction.client
+    if interaction.guild_id is None:
+        return []
+    cohort = getattr(interaction.namespace, "cohort", None)
+    choices = await bot.services.progress.checkpoint_choices(
+        interaction.guild_id, interaction.user.id, cohort if isinstance(cohort, str) else None, current
+    )
+    return [app_commands.Choice(name=label, value=key) for label, key in choices]
+
+
+async def weekdays(_interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    needle = current.casefold()
+    return [
+        app_commands.Choice(name=name, value=value)
+        for name, value in WEEKDAY_CHOICES
+        if name.casefold().startswith(needle) or value.startswith(needle)
+    ]
+
+
+async def timezones(_interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    needle = current.casefold().replace(" ", "_")
+    matches = [zone for zone in _TIMEZONES if needle in zone.casefold()]
+    return [app_commands.Choice(name=zone, value=zone) for zone in matches[:25]]

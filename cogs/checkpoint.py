@@ -1,0 +1,84 @@
+"""`/checkpoint done|undo`: members record what they finished, with an optional evidence link."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.services.progress import CheckpointChange, ProgressService
+from cogs import _autocomplete
+from cogs._ui import bar
+
+if TYPE_CHECKING:
+    from bot.app import WaypointBot
+
+
+def tally(change: CheckpointChange) -> str:
+    fraction = change.done / change.total if change.total else 0.0
+    return f"{bar(fraction)} {change.done}/{change.total} in **{change.cohort_name}**"
+
+
+class CheckpointCog(commands.Cog):
+    def __init__(self, progress: ProgressService) -> None:
+        self._progress = progress
+
+    checkpoint = app_commands.Group(name="checkpoint", description="Track your checkpoints", guild_only=True)
+
+    @checkpoint.command(name="done", description="Mark a checkpoint as done")
+    @app_commands.describe(
+        checkpoint="The checkpoint key (start typing to search)",
+        evidence="A link to your work (http or https)",
+        note="A short note for yourself or your cohort (max 300 characters)",
+        cohort="Needed only if you are in more than one cohort",
+    )
+    @app_commands.autocomplete(checkpoint=_autocomplete.checkpoint_keys, cohort=_autocomplete.cohort_names)
+    async def done(
+        self,
+        interaction: discord.Interaction[Any],
+        checkpoint: str,
+        evidence: str | None = None,
+        note: str | None = None,
+        cohort: str | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        change = await self._progress.complete(
+            interaction.guild_id,
+            interaction.user.id,
+            checkpoint,
+            evidence=evidence,
+            note=note,
+            cohort_name=cohort,
+        )
+        headline = (
+            f"✅ Done: **{change.checkpoint.title}** (`{change.checkpoint.key}`)"
+            if change.changed
+            else f"**{change.checkpoint.title}** was already marked done"
+            + ("; I updated the evidence/note." if evidence or note else ".")
+        )
+        await interaction.response.send_message(f"{headline}\n{tally(change)}", ephemeral=True)
+
+    @checkpoint.command(name="undo", description="Unmark a checkpoint")
+    @app_commands.describe(
+        checkpoint="The checkpoint key", cohort="Needed only if you are in more than one cohort"
+    )
+    @app_commands.autocomplete(checkpoint=_autocomplete.checkpoint_keys, cohort=_autocomplete.cohort_names)
+    async def undo(
+        self, interaction: discord.Interaction[Any], checkpoint: str, cohort: str | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        change = await self._progress.undo(
+            interaction.guild_id, interaction.user.id, checkpoint, cohort_name=cohort
+        )
+        headline = (
+            f"↩️ Unmarked **{change.checkpoint.title}** (`{change.checkpoint.key}`)."
+            if change.changed
+            else f"**{change.checkpoint.title}** wasn't marked done, so nothing changed."
+        )
+        await interaction.response.send_message(f"{headline}\n{tally(change)}", ephemeral=True)
+
+
+async def setup(bot: WaypointBot) -> None:
+    await bot.add_cog(CheckpointCog(bot.services.progress))

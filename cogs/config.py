@@ -1,0 +1,51 @@
+"""`/config ...`: server settings, for members with Manage Server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.services.guild_config import GuildConfigService
+from cogs._checks import manage_guild_only
+
+if TYPE_CHECKING:
+    from bot.app import WaypointBot
+
+
+class ConfigCog(commands.Cog):
+    def __init__(self, guild_config: GuildConfigService) -> None:
+        self._guild_config = guild_config
+
+    config = app_commands.Group(
+        name="config",
+        description="Server settings for Waypoint",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @config.command(
+        name="moderator-role", description="A role that counts as moderator besides Manage Server"
+    )
+    @app_commands.describe(role="Members with this role can run moderator commands")
+    @manage_guild_only
+    async def moderator_role(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
+        assert interaction.guild_id is not None
+        if role.is_default():
+            await interaction.response.send_message(
+                "@everyone can't be the moderator role: that would make every member a moderator.",
+                ephemeral=True,
+            )
+            return
+        await self._guild_config.set_moderator_role(interaction.guild_id, role.id)
+        await interaction.response.send_message(
+            f"Members with {role.mention} can now run moderator commands.",
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+
+async def setup(bot: WaypointBot) -> None:
+    await bot.add_cog(ConfigCog(bot.services.guild_config))

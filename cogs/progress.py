@@ -1,0 +1,79 @@
+"""`/progress`: per-phase bars, overall percent and pace against the cohort's calendar."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.progress import Pace
+from bot.services.progress import ProgressService, ProgressView
+from cogs import _autocomplete
+from cogs._ui import BRAND_COLOUR, bar, timestamp
+
+if TYPE_CHECKING:
+    from bot.app import WaypointBot
+
+PACE_WORDS = {
+    Pace.NOT_STARTED: "⏳ the cohort hasn't started yet",
+    Pace.AHEAD: "🚀 ahead of the cohort's calendar",
+    Pace.ON_TRACK: "✅ on track with the cohort's calendar",
+    Pace.BEHIND: "🐢 behind the cohort's calendar",
+}
+
+
+def progress_embed(view: ProgressView, member: discord.abc.User) -> discord.Embed:
+    report = view.report
+    embed = discord.Embed(
+        title=f"{member.display_name} · {view.cohort_name}"[:256],
+        description=(
+            f"**{report.percent}%** of {view.roadmap.title}: {report.done}/{report.total} checkpoints\n"
+            f"{PACE_WORDS[report.pace]} (expected by now: {report.expected})"
+        ),
+        colour=BRAND_COLOUR,
+    )
+    current_key = view.current_phase.key if view.current_phase else None
+    lines = []
+    for phase in report.phases:
+        marker = " ◀ now" if phase.key == current_key else ""
+        lines.append(
+            f"`{bar(phase.fraction)}` {phase.done}/{phase.total} · {phase.number}. {phase.title}{marker}"
+        )
+    embed.add_field(name="Phases", value="\n".join(lines)[:1024], inline=False)
+    if report.recent:
+        recent = "\n".join(
+            f"`{item.key}` {item.title} · {timestamp(item.completed_at, 'R')}" for item in report.recent
+        )
+        embed.add_field(name="Last checkpoints", value=recent[:1024], inline=False)
+    if view.position.started and not view.position.finished:
+        embed.set_footer(text=f"Cohort week {view.position.week} of {view.roadmap.duration_weeks}")
+    return embed
+
+
+class ProgressCog(commands.Cog):
+    def __init__(self, progress: ProgressService) -> None:
+        self._progress = progress
+
+    @app_commands.command(name="progress", description="See your progress, or a member's")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        member="Whose progress (default: yours)", cohort="Needed if in more than one cohort"
+    )
+    @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    async def progress(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.Member | None = None,
+        cohort: str | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        subject = member or interaction.user
+        who = "You" if subject.id == interaction.user.id else subject.display_name
+        view = await self._progress.report(interaction.guild_id, subject.id, cohort, who=who)
+        await interaction.response.send_message(embed=progress_embed(view, subject), ephemeral=True)
+
+
+async def setup(bot: WaypointBot) -> None:
+    await bot.add_cog(ProgressCog(bot.services.progress))
