@@ -53,7 +53,7 @@ class CohortRepository:
             .where(CohortMember.guild_id == guild_id, CohortMember.left_at.is_(None))
             .group_by(CohortMember.cohort_id)
         )
-        return dict((await self._session.execute(statement)).tuples().all())
+        return {row[0]: row[1] for row in await self._session.execute(statement)}
 
 
 class MemberRepository:
@@ -113,7 +113,7 @@ class CompletionRepository:
         statement = select(CheckpointCompletion.checkpoint_key, CheckpointCompletion.completed_at).where(
             CheckpointCompletion.cohort_id == cohort_id, CheckpointCompletion.user_id == user_id
         )
-        return dict((await self._session.execute(statement)).tuples().all())
+        return {row[0]: row[1] for row in await self._session.execute(statement)}
 
     async def members_completing_between(self, cohort_id: int, start: datetime, end: datetime) -> int:
         """How many distinct members completed something in [start, end)."""

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from itertools import islice
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, cast
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
@@ -184,8 +184,10 @@ def _csv_cell(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, int | float):
-        return repr(value) if value.__class__ is float else str(int(value))
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
     raise TypeError(f"cannot export a {type(value).__name__} cell: {value!r}")
 
 
@@ -200,18 +202,26 @@ def _csv_column(values: tuple[object, ...]) -> Sequence[str]:
     kinds = set(map(type, values))
     has_empty = _NONE_TYPE in kinds
     if kinds <= _TEXT_TYPES:
-        texts: tuple[str, ...] = values  # type: ignore[assignment]  # the type check proves it
+        texts = cast("tuple[str | None, ...]", values)
         joined = "\x00" + "\x00".join(filter(None, texts))
         if _JOINED_FORMULA_START.search(joined) is None and _NEEDS_QUOTES.search(joined) is None:
-            return ["" if text is None else text for text in texts] if has_empty else texts
-    elif kinds <= _TIMESTAMP_TYPES and all(moment.tzinfo is UTC for moment in filter(None, values)):  # type: ignore[attr-defined]
-        days, minutes, seconds = _DAY_PREFIXES, _CLOCK_MINUTES, _CLOCK_SECONDS
-        return [
-            ""
-            if moment is None
-            else days[moment.toordinal()] + minutes[moment.hour * 60 + moment.minute] + seconds[moment.second]
-            for moment in values  # type: ignore[union-attr]
-        ]
+            return (
+                ["" if text is None else text for text in texts]
+                if has_empty
+                else cast("tuple[str, ...]", texts)
+            )
+    elif kinds <= _TIMESTAMP_TYPES:
+        moments = cast("tuple[datetime | None, ...]", values)
+        if all(moment.tzinfo is UTC for moment in filter(None, moments)):
+            days, minutes, seconds = _DAY_PREFIXES, _CLOCK_MINUTES, _CLOCK_SECONDS
+            return [
+                ""
+                if moment is None
+                else days[moment.toordinal()]
+                + minutes[moment.hour * 60 + moment.minute]
+                + seconds[moment.second]
+                for moment in moments
+            ]
     elif kinds <= _NUMBER_TYPES and float not in kinds:
         return (
             ["" if number is None else str(number) for number in values]
@@ -350,13 +360,11 @@ def iter_json(
             if id_positions:
                 cells = list(row)
                 for index in id_positions:
-                    if cells[index] is not None:
-                        cells[index] = str(cells[index])
+                    cells[index] = _id_as_text(columns[index], cells[index])
                 records.append(dict(zip(columns, cells, strict=True)))
             else:
                 records.append(dict(zip(columns, row, strict=True)))
-        # One encoder call per batch keeps the work in the C encoder; the joins only add the
-        # line breaks between rows.
+        # One row per line: a large file stays readable and diffable.
         body = ",\n".join(map(encoder.encode, records))
         yield (("\n" if first_batch else ",\n") + body).encode("utf-8")
         first_batch = False

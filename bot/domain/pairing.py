@@ -355,6 +355,7 @@ class _FreshMatcher:
         self.mate = [-1] * self.size
         self.active = [True] * self.size
         self.pair_count = 0
+        self.last_outer: list[int] = []
 
     def fresh(self, first: int, second: int) -> bool:
         return second not in self.met[first]
@@ -430,6 +431,16 @@ class _FreshMatcher:
                     return True
         return self._blossom_search(root)
 
+    def even_reachable(self, root: int) -> list[int]:
+        """Members an even alternating path reaches from a free root (the root included).
+
+        Call only on a maximum matching: the search then fails and its outer members are
+        exactly the members that some maximum matching leaves free (Gallai-Edmonds).
+        """
+        if self._blossom_search(root):
+            raise AssertionError("the matching was not maximum")
+        return self.last_outer
+
     def _blossom_search(self, root: int) -> bool:
         """Edmonds' search from one free member; augments and returns True if a path exists.
 
@@ -493,6 +504,7 @@ class _FreshMatcher:
                     outer[partner] = True
                     tree.append(partner)
                     queue.append(partner)
+        self.last_outer = [member for member in tree if outer[member]]
         return False
 
     def _flip_path(self, end: int, parent: list[int]) -> None:
@@ -512,16 +524,18 @@ class _TrioSearch:
     With ``nu`` the size of a maximum "never met" matching M of everyone, a week with trio T has
     f(T) + nu(rest) fresh pairs, where f(T) counts T's fresh pairs and nu(rest) is the largest
     matching without T. One fresh pair of T plus that matching is a matching of everyone, so
-    f(T) + nu(rest) <= nu + 2. Cases, cheapest first:
+    f(T) + nu(rest) <= nu + 2, and nu + 2 means T = {u, a, b} where some maximum matching leaves
+    u free and pairs a with b. Steps, cheapest first (in any large week the first one succeeds):
 
-    * nu + 2: a member left free by M who never met either end of one of M's pairs joins them.
-      In any large week this exists at once, so nothing else runs.
-    * nu + 1: a free member who never met one end of an M pair joins that pair.
-    * nu: three free members, or the free member plus any M pair.
-    * If the cheap nu + 2 fails, every triangle of the graph is tried (re-matching the rest), as
-      a different maximum matching may allow it. No path of two fresh pairs is ever needed: if
-      no free member has a fresh neighbour, M covers every member who has one, so removing three
-      of them loses at least two of M's pairs and only a triangle (f = 3) can reach nu + 1.
+    1. nu + 2 from M itself: a free member who never met either end of one of M's pairs.
+    2. nu + 2 from another maximum matching: u must be one of the members some maximum matching
+       leaves free (found by one failed search per free member); try each fresh triangle on them.
+    3. nu + 1: a free member who never met one end of an M pair joins that pair.
+    4. nu + 1 from a triangle (needed only when no free member has a fresh neighbour): try the
+       triangles until the rest still keeps nu - 2 fresh pairs. A path of two fresh pairs is never
+       better here: M covers every member with a fresh neighbour, so removing three of them costs
+       at least two of M's pairs.
+    5. nu: three free members, or a free member and any M pair.
     """
 
     def __init__(self, matcher: _FreshMatcher) -> None:
@@ -532,25 +546,29 @@ class _TrioSearch:
         """Return the trio and leave the matcher holding the matching of everyone else."""
         matcher = self.matcher
         free = matcher.free_members()
-        next_best: tuple[int, ...] | None = None
+        joins_one_end: tuple[int, ...] | None = None
         for lone in free:
             for member in matcher.neighbours(lone):
                 partner = matcher.mate[member]
                 if matcher.fresh(lone, partner):
                     return self._settle((lone, member, partner))
-                if next_best is None:
-                    next_best = (lone, member, partner)
-        if next_best is not None:
-            best_trio, best_fresh = next_best, self.nu + 1
-        else:
-            best_trio, best_fresh = self._fallback(free), self.nu
-        for trio in self._triangles():
-            fresh = 3 + self._rest_count(trio, self.nu - 1)
-            if fresh > best_fresh:
-                best_trio, best_fresh = trio, fresh
-                if best_fresh == self.nu + 2:
-                    break
-        return self._settle(best_trio)
+                if joins_one_end is None:
+                    joins_one_end = (lone, member, partner)
+        for trio in self._triangles_on(self._ever_free(free)):
+            if self._rest_count(trio, self.nu - 1) == self.nu - 1:
+                return self._settle(trio)
+        if joins_one_end is not None:
+            return self._settle(joins_one_end)
+        for trio in self._triangles_on(range(matcher.size)):
+            if self._rest_count(trio, self.nu - 2) >= self.nu - 2:
+                return self._settle(trio)
+        return self._settle(self._fallback(free))
+
+    def _ever_free(self, free: list[int]) -> list[int]:
+        found: set[int] = set()
+        for root in free:
+            found.update(self.matcher.even_reachable(root))
+        return sorted(found)
 
     def _fallback(self, free: list[int]) -> tuple[int, ...]:
         """A trio worth nu fresh pairs when no free member has a fresh neighbour.
@@ -562,15 +580,14 @@ class _TrioSearch:
         member = next(member for member in range(self.matcher.size) if self.matcher.mate[member] != -1)
         return (free[0], member, self.matcher.mate[member])
 
-    def _triangles(self) -> Iterator[tuple[int, ...]]:
+    def _triangles_on(self, corners: Iterable[int]) -> Iterator[tuple[int, ...]]:
+        """Fresh triangles with a corner in ``corners``, that corner first."""
         matcher = self.matcher
-        for first in range(matcher.size):
-            for second in matcher.neighbours(first):
-                if second <= first:
-                    continue
-                for third in matcher.neighbours(second):
-                    if third > second and matcher.fresh(first, third):
-                        yield (first, second, third)
+        for corner in corners:
+            around = sorted(matcher.neighbours(corner))
+            for first, second in combinations(around, 2):
+                if matcher.fresh(first, second):
+                    yield (corner, first, second)
 
     def _without(self, trio: tuple[int, ...]) -> None:
         matcher = self.matcher

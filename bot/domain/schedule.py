@@ -4,14 +4,15 @@ A cohort posts once a week at a local wall-clock time in its own IANA timezone. 
 the live job; this module computes the same instants without it, so previews, ``/cohort info`` and
 the start-up catch-up agree with the scheduler. Pure: every function takes ``now`` from the caller.
 
-DST rules (the ones APScheduler 3's ``CronTrigger`` applies with ``zoneinfo`` zones):
+DST rules (checked against APScheduler 3.11's ``CronTrigger`` with ``zoneinfo`` zones):
 
 * A local time inside a spring-forward gap is read with the offset in force before the gap, so it
   fires as far past the gap's start as it was meant to: 02:30 in Berlin on 2026-03-29 fires at
-  03:30 CEST (01:30 UTC).
-* An ambiguous local time (fall back) fires once, at its first occurrence. Here we differ from
-  ``CronTrigger``, which also fires the repeat an hour later; the (cohort, week) unique key in the
-  database absorbs that second call.
+  03:30 CEST (01:30 UTC). A running scheduler does the same, as it computes that fire time
+  before the gap. ``CronTrigger`` asked from inside the shifted window (a restart between 03:00
+  and 03:30 that night), or in a zone that changes clocks at midnight, skips the week instead.
+* An ambiguous local time (fall back) fires once, at its first occurrence. ``CronTrigger`` also
+  fires the repeat an hour later; the (cohort, week) unique key in the database absorbs it.
 
 Instants are returned in UTC.
 """
@@ -32,6 +33,7 @@ from bot.domain.errors import InvalidInputError, did_you_mean
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
+_TWELVE_HOUR_RE = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?", re.IGNORECASE)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WEEK = timedelta(days=7)
 
@@ -62,8 +64,9 @@ def parse_time(text: str) -> time:
     cleaned = text.strip()
     match = _TIME_RE.fullmatch(cleaned)
     if match is None:
+        example = _as_24_hour(cleaned) or "18:30"
         raise ScheduleInputError(
-            f"`{cleaned}` is not a time: write it as HH:MM on a 24-hour clock, e.g. 18:30."
+            f"`{cleaned}` is not a time: write it as HH:MM on a 24-hour clock, e.g. {example}."
         )
     hour, minute = int(match[1]), int(match[2])
     if hour > 23 or minute > 59:
@@ -71,6 +74,18 @@ def parse_time(text: str) -> time:
             f"`{cleaned}` is not on the clock: use a time from 00:00 to 23:59, e.g. 18:30."
         )
     return time(hour, minute)
+
+
+def _as_24_hour(text: str) -> str | None:
+    """``6:30pm`` -> ``18:30``, so the error shows the member their own time the way we want it."""
+    match = _TWELVE_HOUR_RE.fullmatch(text)
+    if match is None:
+        return None
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if not 1 <= hour <= 12 or minute > 59:
+        return None
+    hour = hour % 12 + (12 if match[3].lower() == "p" else 0)
+    return f"{hour:02d}:{minute:02d}"
 
 
 @cache

@@ -1,0 +1,164 @@
+"""The /stats picture: members per phase, weekly completions, active and stalled members.
+
+Rendering uses matplotlib's object-oriented API (``Figure`` with an Agg canvas) and never
+pyplot: no global figure registry, no backend switching, nothing to close, so a call can run
+in a worker thread (``asyncio.to_thread``) while the bot keeps serving.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    """What /stats shows, already counted by a service. Phases come in roadmap order."""
+
+    cohort_label: str
+    members_per_phase: Sequence[tuple[str, int]]
+    weekly_completions: Sequence[tuple[str, int]]  # (week label, checkpoints completed)
+    stalled_members: int
+    active_members: int
+
+    @property
+    def is_empty(self) -> bool:
+        return (
+            self.active_members == 0
+            and self.stalled_members == 0
+            and not any(count for _, count in self.members_per_phase)
+            and not any(count for _, count in self.weekly_completions)
+        )
+
+
+# Palette. Discord shows images on #313338 (dark theme) or #ffffff (light theme), and no text
+# colour reads well on a transparent background over both: a mid-grey reaches about 3:1
+# against each, under the 4.5:1 that small text needs. So the chart carries its own opaque,
+# dark slate card: on the dark theme it sits like a native embed, on the light theme it reads
+# as a picture, and its contrast never depends on the viewer's theme. Text is near-white
+# (about 12:1 on the card); the accents are Okabe-Ito colours, distinguishable with the
+# common colour-vision deficiencies and above 3:1 on the card.
+CARD: Final = "#2b2d31"
+PANEL: Final = "#313338"
+TEXT: Final = "#f2f3f5"
+MUTED_TEXT: Final = "#b5bac1"
+GRID: Final = "#4e5058"
+PHASE_ACCENT: Final = "#56b4e9"  # sky blue
+WEEKLY_ACCENT: Final = "#009e73"  # bluish green
+STALLED_ACCENT: Final = "#e69f00"  # orange
+
+WIDTH_PX: Final = 1200
+HEIGHT_PX: Final = 700
+_DPI: Final = 100
+_MAX_LABEL: Final = 26
+_MAX_WEEK_TICKS: Final = 12
+
+
+def render_stats_png(snapshot: StatsSnapshot) -> bytes:
+    """One 1200x700 PNG: bars of members per phase, bars of weekly completions, two counts.
+
+    An empty snapshot (no members, no completions) gives a "No data yet" card instead of empty
+    axes, so a new cohort's /stats still explains itself.
+    """
+    figure = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI, facecolor=CARD)
+    FigureCanvasAgg(figure)
+    figure.text(
+        0.04, 0.93, _shorten(snapshot.cohort_label, 60), color=TEXT, fontsize=20, weight="bold", va="center"
+    )
+    if snapshot.is_empty:
+        _draw_no_data(figure)
+    else:
+        grid = figure.add_gridspec(1, 2, left=0.2, right=0.97, top=0.82, bottom=0.24, wspace=0.3)
+        _draw_phases(figure.add_subplot(grid[0, 0]), snapshot.members_per_phase)
+        _draw_weeks(figure.add_subplot(grid[0, 1]), snapshot.weekly_completions)
+        _draw_counts(figure, snapshot.active_members, snapshot.stalled_members)
+    buffer = io.BytesIO()
+    # No "Software" chunk: the same snapshot always renders to the same bytes.
+    figure.savefig(buffer, format="png", facecolor=CARD, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _shorten(label: str, limit: int = _MAX_LABEL) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _style_axes(axes: Axes, title: str) -> None:
+    axes.set_facecolor(PANEL)
+    axes.set_title(title, color=TEXT, fontsize=14, loc="left", pad=12)
+    axes.tick_params(colors=MUTED_TEXT, labelsize=11, length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    axes.set_axisbelow(True)
+
+
+def _draw_phases(axes: Axes, members_per_phase: Sequence[tuple[str, int]]) -> None:
+    _style_axes(axes, "Members by current phase")
+    if not members_per_phase:
+        _panel_message(axes, "No phases yet")
+        return
+    labels = [_shorten(label) for label, _ in members_per_phase]
+    counts = [count for _, count in members_per_phase]
+    positions = range(len(counts))
+    bars = axes.barh(positions, counts, color=PHASE_ACCENT, height=0.6)
+    axes.set_yticks(list(positions), labels=labels, color=TEXT)
+    axes.invert_yaxis()  # the first phase of the roadmap on top
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(axis="x", color=GRID, linewidth=0.8)
+    axes.set_xlim(0, max(max(counts), 1) * 1.15)  # room for the labels after the bars
+    axes.bar_label(bars, padding=4, color=TEXT, fontsize=11)
+
+
+def _draw_weeks(axes: Axes, weekly_completions: Sequence[tuple[str, int]]) -> None:
+    _style_axes(axes, "Checkpoints completed per week")
+    if not any(count for _, count in weekly_completions):
+        _panel_message(axes, "No completions yet")
+        return
+    labels = [label for label, _ in weekly_completions]
+    counts = [count for _, count in weekly_completions]
+    positions = list(range(len(counts)))
+    axes.bar(positions, counts, color=WEEKLY_ACCENT, width=0.7)
+    # Keep at most a dozen week labels, always including the latest week.
+    step = max(1, -(-len(labels) // _MAX_WEEK_TICKS))
+    shown = positions[::-1][::step][::-1]
+    axes.set_xticks(shown, labels=[labels[index] for index in shown], color=TEXT)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(axis="y", color=GRID, linewidth=0.8)
+    axes.set_xlim(-0.6, len(counts) - 0.4)
+
+
+def _draw_counts(figure: Figure, active_members: int, stalled_members: int) -> None:
+    """Two large numbers under the charts, captioned; stalled members in the warning colour."""
+    for x, number, caption, colour in (
+        (0.04, active_members, "active members", TEXT),
+        (0.3, stalled_members, "stalled members", STALLED_ACCENT if stalled_members else TEXT),
+    ):
+        figure.text(x, 0.12, f"{number:,}", color=colour, fontsize=28, weight="bold", va="center")
+        figure.text(x, 0.05, caption, color=MUTED_TEXT, fontsize=13, va="center")
+
+
+def _draw_no_data(figure: Figure) -> None:
+    figure.text(0.5, 0.52, "No data yet", color=TEXT, fontsize=34, weight="bold", ha="center", va="center")
+    figure.text(
+        0.5,
+        0.4,
+        "Stats appear once members join the cohort and complete checkpoints.",
+        color=MUTED_TEXT,
+        fontsize=15,
+        ha="center",
+        va="center",
+    )
+
+
+def _panel_message(axes: Axes, message: str) -> None:
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.text(
+        0.5, 0.5, message, color=MUTED_TEXT, fontsize=14, ha="center", va="center", transform=axes.transAxes
+    )

@@ -1,0 +1,51 @@
+"""A migrated SQLite file in a temp dir, and services over it with a controllable clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.content import load_catalog
+from bot.db.engine import create_engine, upgrade_database
+from bot.services.container import Services, build_services
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    now: datetime = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest_asyncio.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database_url)
+    await upgrade_database(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest_asyncio.fixture
+async def services(settings: Settings, engine: AsyncEngine, clock: FakeClock) -> Services:
+    return build_services(settings, engine, load_catalog(settings.content_dir), clock)
+
+
+def sqlite_path(settings: Settings) -> Path:
+    return Path(settings.database_url.split("///", 1)[1])
