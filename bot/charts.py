@@ -15,6 +15,7 @@ from typing import Final
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ticker import MaxNLocator
 
 
@@ -59,6 +60,7 @@ HEIGHT_PX: Final = 700
 _DPI: Final = 100
 _MAX_LABEL: Final = 26
 _MAX_WEEK_TICKS: Final = 12
+_MIN_SLOTS: Final = 5  # bar slots reserved on an axis, so one phase or one week is not a slab
 
 
 def render_stats_png(snapshot: StatsSnapshot) -> bytes:
@@ -86,7 +88,16 @@ def render_stats_png(snapshot: StatsSnapshot) -> bytes:
 
 
 def _shorten(label: str, limit: int = _MAX_LABEL) -> str:
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+    """The label without characters the font cannot draw, cut with an ellipsis when too long.
+
+    Cohort and phase names may hold emoji (or scripts the bundled font lacks) that would be
+    drawn as empty boxes; they are dropped, and a label left empty becomes "?".
+    """
+    # matplotlib caches both lookups (the font object per thread), so this stays cheap.
+    font = get_font(findfont(FontProperties()))
+    kept = "".join(char for char in label if char.isspace() or font.get_char_index(ord(char)) != 0)
+    cleaned = " ".join(kept.split()) or "?"
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
 def _style_axes(axes: Axes, title: str) -> None:
@@ -108,7 +119,8 @@ def _draw_phases(axes: Axes, members_per_phase: Sequence[tuple[str, int]]) -> No
     positions = range(len(counts))
     bars = axes.barh(positions, counts, color=PHASE_ACCENT, height=0.6)
     axes.set_yticks(list(positions), labels=labels, color=TEXT)
-    axes.invert_yaxis()  # the first phase of the roadmap on top
+    # The first phase of the roadmap on top; a few phases keep slim bars rather than slabs.
+    axes.set_ylim(max(len(counts), _MIN_SLOTS) - 0.5, -0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(axis="x", color=GRID, linewidth=0.8)
     axes.set_xlim(0, max(max(counts), 1) * 1.15)  # room for the labels after the bars
@@ -120,7 +132,7 @@ def _draw_weeks(axes: Axes, weekly_completions: Sequence[tuple[str, int]]) -> No
     if not any(count for _, count in weekly_completions):
         _panel_message(axes, "No completions yet")
         return
-    labels = [label for label, _ in weekly_completions]
+    labels = [_shorten(label, 12) for label, _ in weekly_completions]
     counts = [count for _, count in weekly_completions]
     positions = list(range(len(counts)))
     axes.bar(positions, counts, color=WEEKLY_ACCENT, width=0.7)
@@ -130,7 +142,7 @@ def _draw_weeks(axes: Axes, weekly_completions: Sequence[tuple[str, int]]) -> No
     axes.set_xticks(shown, labels=[labels[index] for index in shown], color=TEXT)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(axis="y", color=GRID, linewidth=0.8)
-    axes.set_xlim(-0.6, len(counts) - 0.4)
+    axes.set_xlim(-0.6, max(len(counts), _MIN_SLOTS) - 0.4)
 
 
 def _draw_counts(figure: Figure, active_members: int, stalled_members: int) -> None:

@@ -102,6 +102,8 @@ class CohortCog(commands.Cog):
             weekday=weekday,
             at=time,
         )
+        # Other features (weekly prompts, review rounds) schedule their jobs on this event.
+        interaction.client.dispatch("waypoint_cohort_created", summary.id)
         embed = cohort_embed(summary, title=f"New cohort: {summary.name}")
         embed.set_footer(text=f"Join with /cohort join cohort:{summary.name}")
         await interaction.response.send_message(embed=embed)

@@ -444,9 +444,11 @@ def write_xlsx(sheet_title: str, columns: Sequence[str], rows: Iterable[Row], ou
     ``#N/A`` into an error, so such cells are forced to the string type and, when they start
     like a formula, flagged with Excel's quote prefix (the stored form of a typed leading
     apostrophe), which keeps the member's exact text visible yet never evaluated, even after
-    editing the cell. Control characters that XML cannot hold are dropped.
+    editing the cell. Control characters that XML cannot hold are dropped and carriage returns
+    become line feeds.
 
-    Raises ``ExportTooLargeError`` past Excel's 1,048,576 rows; the output is then incomplete.
+    Raises ``ExportTooLargeError`` past Excel's 1,048,576 rows; ``out`` then holds a truncated
+    workbook that the caller should discard.
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
@@ -465,13 +467,19 @@ def write_xlsx(sheet_title: str, columns: Sequence[str], rows: Iterable[Row], ou
 
     converters = [_xlsx_converter(sheet, name) for name in columns]
     width = len(columns)
+    too_many = False
     for count, row in enumerate(rows, start=1):
         if count > XLSX_MAX_DATA_ROWS:
-            raise ExportTooLargeError(f"an Excel sheet holds at most {XLSX_MAX_DATA_ROWS:,} rows")
+            too_many = True
+            break
         if len(row) != width:
             _check_width(columns, row)
         sheet.append([convert(value) for convert, value in zip(converters, row, strict=True)])
+    # Saving is also what closes the sheet's stream and removes openpyxl's temporary file, so
+    # it happens even when the rows did not fit.
     workbook.save(out)
+    if too_many:
+        raise ExportTooLargeError(f"an Excel sheet holds at most {XLSX_MAX_DATA_ROWS:,} rows")
 
 
 def _xlsx_converter(sheet: object, column: str) -> Callable[[object], object]:
@@ -479,8 +487,11 @@ def _xlsx_converter(sheet: object, column: str) -> Callable[[object], object]:
     identifier = _is_id_column(column)
 
     def text_cell(text: str) -> object:
-        text = ILLEGAL_CHARACTERS_RE.sub("", text)
         formula_like = text.startswith(_FORMULA_TRIGGERS)
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+        if "\r" in text:
+            # XML turns a raw carriage return into a line feed on reading; do it knowingly.
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not formula_like and text not in ERROR_CODES:
             return text
         cell = WriteOnlyCell(sheet, value=text)
@@ -539,6 +550,8 @@ def fit_to_limit(
         raise ValueError("the upload limit must be positive")
     if len(payload) <= limit:
         return filename, payload
+    if modified_at is not None and modified_at.utcoffset() is None:
+        raise ValueError(f"modified_at must be timezone-aware, got naive {modified_at!r}")
     stamp = (modified_at or _ZIP_EPOCH).astimezone(UTC)
     entry = zipfile.ZipInfo(
         filename, date_time=(stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)

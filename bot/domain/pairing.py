@@ -53,10 +53,14 @@ PHASE_GAP_CAP = 4
 UNKNOWN_PHASE_GAP = PHASE_GAP_CAP // 2
 # Up to this many candidates every grouping is scored (10 -> 945 groupings, 9 -> 5,796).
 EXHAUSTIVE_LIMIT = 10
-# Up to this many candidates the local search tries every other group for every member.
+# Up to this many candidates local search ranks every possible partner of every member.
 _FULL_NEIGHBOURHOOD_LIMIT = 200
-# Otherwise it tries the groups of the members this many places either side in the sorted order.
-_NEAR_PLACES = 6
+# Above it, only the members this many places either side in the similarity order.
+_NEAR_PLACES = 10
+# How many of the cheapest partners local search tries for each member.
+_PARTNER_LIST = 10
+# The longest chain of pairs rotated in one local search move.
+_CHAIN_PAIRS = 3
 # How far ahead the first matching looks for a partner who is fresh to the member.
 _GREEDY_WINDOW = 24
 # Safety stop for the local search on large weeks; each sweep is deterministic.
@@ -646,35 +650,58 @@ _TRIO_PAIR_SPLITS = tuple(
 
 
 def _improve_locally(problem: _Problem, groups: Grouping, rng: random.Random) -> None:
-    """Swap members between two groups while that makes the week strictly cheaper.
+    _LocalSearch(problem, groups, rng).run()
 
-    Every accepted swap lowers the total cost, whose top tier is the repeat count, so the
-    minimum number of repeats found before is kept; the loop ends because the cost keeps falling.
+
+class _LocalSearch:
+    """Move members between groups while that makes the week strictly cheaper.
+
+    Every accepted move lowers the total cost, whose top tier is the repeat count, so the
+    minimum number of repeats found before is kept, and the search ends because the cost keeps
+    falling (with a sweep limit as a time guard). Two kinds of move, both limited to each
+    member's few cheapest partners (``partners``):
+
+    * recombine two groups (pair + pair, or the trio + a pair) in any other way;
+    * rotate a chain of up to ``_CHAIN_PAIRS`` pairs: a leaves b, b takes x, x's partner y takes
+      the next one, ..., and the last one freed takes a. This is the alternating-cycle move of
+      Lin-Kernighan style matching heuristics; a chain is only extended while what it has saved
+      so far exceeds what it has added, which keeps the search small.
     """
-    n = problem.size
-    group_of = [0] * n
-    for index, group in enumerate(groups):
-        for member in group:
-            group_of[member] = index
-    costs = [problem.group_cost(group) for group in groups]
-    visit_order = list(range(n))
-    rng.shuffle(visit_order)
 
-    def nearby(member: int) -> Iterator[int]:
-        if n <= _FULL_NEIGHBOURHOOD_LIMIT:
-            yield from range(n)
-            return
-        for step in range(1, _NEAR_PLACES + 1):
-            yield (member + step) % n
-            yield (member - step) % n
+    def __init__(self, problem: _Problem, groups: Grouping, rng: random.Random) -> None:
+        self.problem = problem
+        self.groups = groups
+        self.group_of = [0] * problem.size
+        for index, group in enumerate(groups):
+            for member in group:
+                self.group_of[member] = index
+        self.costs = [problem.group_cost(group) for group in groups]
+        self.visit_order = list(range(problem.size))
+        rng.shuffle(self.visit_order)
+        self.partners = _cheapest_partners(problem)
 
-    def try_swap(first_index: int, second_index: int) -> bool:
+    def run(self) -> None:
+        for _sweep in range(_MAX_SWEEPS):
+            improved = False
+            for member in self.visit_order:
+                for other in self.partners[member]:
+                    if self.group_of[other] != self.group_of[member] and self._recombine(
+                        self.group_of[member], self.group_of[other]
+                    ):
+                        improved = True
+                if self._rotate_from(member):
+                    improved = True
+            if not improved:
+                return
+
+    def _recombine(self, first_index: int, second_index: int) -> bool:
+        groups, problem = self.groups, self.problem
         first, second = groups[first_index], groups[second_index]
         if len(first) < len(second):
             first_index, second_index, first, second = second_index, first_index, second, first
         joined = first + second
         splits = _TRIO_PAIR_SPLITS if len(first) == 3 else _PAIR_PAIR_SPLITS
-        current = costs[first_index] + costs[second_index]
+        current = self.costs[first_index] + self.costs[second_index]
         best: tuple[int, int, tuple[int, ...], int, tuple[int, ...]] | None = None
         for left_places, right_places in splits:
             left = tuple(joined[place] for place in left_places)
@@ -686,19 +713,74 @@ def _improve_locally(problem: _Problem, groups: Grouping, rng: random.Random) ->
         if best is None:
             return False
         _total, left_cost, left, right_cost, right = best
-        groups[first_index], groups[second_index] = left, right
-        costs[first_index], costs[second_index] = left_cost, right_cost
-        for member in left:
-            group_of[member] = first_index
-        for member in right:
-            group_of[member] = second_index
+        self._place(first_index, left, left_cost)
+        self._place(second_index, right, right_cost)
         return True
 
-    for _sweep in range(_MAX_SWEEPS):
-        improved = False
-        for member in visit_order:
-            for other in nearby(member):
-                if group_of[other] != group_of[member] and try_swap(group_of[member], group_of[other]):
-                    improved = True
-        if not improved:
-            break
+    def _place(self, index: int, group: tuple[int, ...], cost: int) -> None:
+        self.groups[index] = group
+        self.costs[index] = cost
+        for member in group:
+            self.group_of[member] = index
+
+    def _partner_in_pair(self, member: int) -> int:
+        group = self.groups[self.group_of[member]]
+        if len(group) != 2:
+            return -1
+        return group[1] if group[0] == member else group[0]
+
+    def _rotate_from(self, start: int) -> bool:
+        first_partner = self._partner_in_pair(start)
+        if first_partner == -1:
+            return False
+        saved = self.problem.pair_cost(start, first_partner)
+        return self._extend_chain(start, [start, first_partner], saved)
+
+    def _extend_chain(self, start: int, chain: list[int], saved: int) -> bool:
+        """``chain`` is start, b, x1, y1, ...: pairs (start, b), (x1, y1), ... are being broken."""
+        problem = self.problem
+        loose_end = chain[-1]
+        for taker in self.partners[loose_end]:
+            if taker in chain:
+                continue
+            taker_partner = self._partner_in_pair(taker)
+            if taker_partner == -1:
+                continue
+            added = problem.pair_cost(loose_end, taker)
+            if added >= saved:
+                continue
+            still_saved = saved - added + problem.pair_cost(taker, taker_partner)
+            chain.extend((taker, taker_partner))
+            if still_saved > problem.pair_cost(taker_partner, start):
+                self._apply_chain(chain)
+                return True
+            if len(chain) < 2 * _CHAIN_PAIRS and self._extend_chain(start, chain, still_saved):
+                return True
+            del chain[-2:]
+        return False
+
+    def _apply_chain(self, chain: list[int]) -> None:
+        """Old pairs are chain[0:2], chain[2:4], ...; new ones chain[1:3], ..., (chain[-1], chain[0])."""
+        indexes = [self.group_of[chain[place]] for place in range(0, len(chain), 2)]
+        rotated = chain[1:] + chain[:1]
+        for slot, index in enumerate(indexes):
+            pair = (rotated[2 * slot], rotated[2 * slot + 1])
+            self._place(index, pair, self.problem.pair_cost(*pair))
+
+
+def _cheapest_partners(problem: _Problem) -> list[list[int]]:
+    """Each member's ``_PARTNER_LIST`` cheapest partners, the only ones local search tries.
+
+    Small weeks compare everyone; large ones only the members close by in the similarity order,
+    who are the same-zone, same-language members whenever there are enough of them.
+    """
+    n = problem.size
+    partners: list[list[int]] = []
+    for member in range(n):
+        if n <= _FULL_NEIGHBOURHOOD_LIMIT:
+            pool: Iterable[int] = (other for other in range(n) if other != member)
+        else:
+            pool = {(member + step) % n for step in range(-_NEAR_PLACES, _NEAR_PLACES + 1) if step}
+        ranked = sorted(pool, key=lambda other: (problem.pair_cost(member, other), other))
+        partners.append(ranked[:_PARTNER_LIST])
+    return partners

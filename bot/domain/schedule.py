@@ -8,11 +8,15 @@ DST rules (checked against APScheduler 3.11's ``CronTrigger`` with ``zoneinfo`` 
 
 * A local time inside a spring-forward gap is read with the offset in force before the gap, so it
   fires as far past the gap's start as it was meant to: 02:30 in Berlin on 2026-03-29 fires at
-  03:30 CEST (01:30 UTC). A running scheduler does the same, as it computes that fire time
-  before the gap. ``CronTrigger`` asked from inside the shifted window (a restart between 03:00
-  and 03:30 that night), or in a zone that changes clocks at midnight, skips the week instead.
-* An ambiguous local time (fall back) fires once, at its first occurrence. ``CronTrigger`` also
-  fires the repeat an hour later; the (cohort, week) unique key in the database absorbs it.
+  03:30 CEST (01:30 UTC), as ``CronTrigger`` does when it computes that fire time before the gap.
+* An ambiguous local time (fall back) fires once, at its first occurrence.
+
+Where ``CronTrigger`` answers otherwise, it is the trigger that misses or repeats a week, and the
+tests pin each case: it also fires the fall-back repeat an hour later; asked from inside a shifted
+gap window (a restart at 03:10 that night) it skips to the next week; and a slot in the 00:00
+hour on the day after a spring-forward change (Mondays 00:30 in Berlin) is skipped for a week.
+Zones that change clocks at midnight add more such cases. So the scheduler should not trust the
+trigger alone: the (cohort, week) key absorbs repeats, and ``due_between`` can drive the posts.
 
 Instants are returned in UTC.
 """
