@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.domain.pairing import Candidate, PairingHistory, daytime_overlap_minutes, make_groups  # noqa: E402
+from bot.domain.pairing import Candidate, PairingHistory, daytime_overlap_minutes, make_groups
 
 RUNS = 3
 HISTORY_WEEKS = 52
@@ -158,7 +158,7 @@ def simulate(label: str, members: Sequence[Candidate], pairers: dict[str, Pairer
 def main() -> None:
     started = time.perf_counter()
     members_500 = make_members(500, seed=1)
-    print(f"generating 52 weeks of history for 500 members with the algorithm itself ...", flush=True)
+    print("generating 52 weeks of history for 500 members with the algorithm itself ...", flush=True)
     time_pairing("500 members, 52 self-made weeks", members_500, self_made_rounds(members_500, HISTORY_WEEKS))
     time_pairing("500 members, 52 random weeks", members_500, random_rounds(members_500, HISTORY_WEEKS))
     for count in (2000, 2001):

@@ -6,7 +6,9 @@ can watch what members and moderators see.
 
 from __future__ import annotations
 
+import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,16 @@ import simcord
 
 from bot.app import create_bot
 from bot.config import Settings
+
+
+_DISCORD_TIMESTAMP = re.compile(r"<t:(\d+)(?::[a-zA-Z])?>")
+
+
+def readable(text: str) -> str:
+    """Show Discord timestamps the way a reader in UTC would see them."""
+    return _DISCORD_TIMESTAMP.sub(
+        lambda match: datetime.fromtimestamp(int(match.group(1)), UTC).strftime("%a %d %b %Y %H:%M UTC"), text
+    )
 
 
 def render(who: str, command: str, result: Any) -> str:
@@ -30,7 +42,7 @@ def render(who: str, command: str, result: Any) -> str:
         lines += [f"  {line}" for line in message.content.splitlines()]
     for embed in message.embeds:
         lines += render_embed(embed)
-    return "\n".join(lines)
+    return readable("\n".join(lines))
 
 
 def render_embed(embed: discord.Embed) -> list[str]:
@@ -45,7 +57,7 @@ def render_embed(embed: discord.Embed) -> list[str]:
     if embed.footer and embed.footer.text:
         lines.append(f"  │ ({embed.footer.text})")
     lines.append("  └─────────────────────────────────────────")
-    return lines
+    return [readable(line) for line in lines]
 
 
 async def run_demo(out: Any = None) -> int:

@@ -418,6 +418,9 @@ class _FreshMatcher:
             self._augment_from(root)
 
     def _augment_from(self, root: int) -> bool:
+        around = list(self.neighbours(root))
+        if not around:
+            return False
         others = [member for member in self.free_members() if member != root]
         # Short paths first: in a nearly complete graph they almost always exist, and the full
         # search would shrink many tiny blossoms before finding them.
@@ -425,10 +428,10 @@ class _FreshMatcher:
             if self.fresh(root, other):
                 self._join(root, other)
                 return True
-        for other in others:
-            for middle in self.neighbours(root):
-                far = self.mate[middle]
-                if far != -1 and far != other and self.fresh(far, other):
+        for middle in around:
+            far = self.mate[middle]
+            for other in others:
+                if other != far and self.fresh(far, other):
                     self.mate[root], self.mate[middle] = middle, root
                     self.mate[far], self.mate[other] = other, far
                     self.pair_count += 1
