@@ -286,3 +286,14 @@ async def test_restart_keeps_everything(
     assert "Members\n1" in info
     again = await world.alice.slash(world.channel, "checkpoint done", checkpoint="python-oop-async")
     assert "already marked done" in again.response.content
+
+
+async def test_long_overview_pages_with_buttons_for_the_asker_only(world: World) -> None:
+    result = await world.alice.slash(world.channel, "roadmap show", roadmap="job-skills")
+    assert result.response.embeds[0].footer.text == "Page 1/2"
+    await world.alice.click(world.channel.last_message, label="Next")
+    assert world.channel.last_message.embeds[0].footer.text == "Page 2/2"
+    refused = await world.bob.click(world.channel.last_message, label="Previous")
+    assert refused.ephemeral
+    assert "belong to someone else" in refused.response.content
+    assert world.channel.last_message.embeds[0].footer.text == "Page 2/2"
