@@ -101,7 +101,8 @@ async def main() -> None:
                 tick = time.perf_counter()
                 result = await actor.slash(channel, "progress", cohort="Seniors")
                 command_times.append(time.perf_counter() - tick)
-                assert result.response is not None and result.response.embeds
+                assert result.response is not None
+                assert result.response.embeds
                 tick = time.perf_counter()
                 await actor.slash(channel, "roadmap list")
                 anchor_times.append(time.perf_counter() - tick)
@@ -112,8 +113,8 @@ async def main() -> None:
     anchor_ms = statistics.median(anchor_times) * 1000
     print(f"ProgressService.report median: {service_ms:.2f} ms ({REPEATS} runs)")
     print(
-        f"/progress via SimCord median: {command_ms:.2f} ms; anchor /roadmap list median: {anchor_ms:.2f} ms; "
-        f"ratio {command_ms / anchor_ms:.2f}x"
+        f"/progress via SimCord median: {command_ms:.2f} ms; "
+        f"anchor /roadmap list median: {anchor_ms:.2f} ms; ratio {command_ms / anchor_ms:.2f}x"
     )
 
 

@@ -19,18 +19,24 @@ tells them there is nobody to pair with this week), and nobody is ever in two gr
 How: each pair gets one integer cost whose tiers are scaled so a lower tier can never outweigh a
 higher one summed over the whole week, so "lexicographic" and "smallest total cost" agree.
 
-* Up to ``EXHAUSTIVE_LIMIT`` candidates every grouping is scored and the best is exact on all tiers.
+* Up to ``EXHAUSTIVE_LIMIT`` candidates every grouping is scored: exact on every tier, and the
+  seeded order in which groupings are tried decides among equally good ones.
 * Above it, the fewest repeats come from a maximum matching of the "never met" graph (Edmonds'
-  blossom algorithm, written here because networkx's weighted matching is far too slow for 2,000
-  members in pure Python and is only a dev dependency). That matching has ``k`` pairs, so no
-  grouping can have fewer than ``n/2 - k`` repeats, and this one has exactly that many. For an odd
-  count the trio is searched exactly as well (see ``_TrioSearch``). The lower tiers are then
-  improved by local search that swaps members between two groups and only accepts a strictly
-  cheaper week, so it can never add a repeat: tiers 2-4 are very good but not guaranteed optimal.
+  blossom algorithm on the implicit graph, written here: networkx's weighted matching takes
+  seconds at 150 members in pure Python and is only a dev dependency, so it serves as a test
+  oracle only). A maximum matching of k pairs means no even week can have fewer than n/2 - k
+  repeats, and this one has exactly that many; for an odd count the trio is searched exactly as
+  well (see ``_TrioSearch``). Local search then improves the lower tiers, accepting only
+  strictly cheaper weeks, so it can never add a repeat. Tiers 2-4 are therefore very good but
+  not guaranteed optimal (on random small weeks they usually match the exact optimum).
 
 The members are first sorted by (UTC offset, languages, phase), with seeded random tie-breaks, so
 neighbours in that order are natural partners: the first matching pairs neighbours, the blossom
-search looks at near members first, and the local search tries near members for large weeks.
+search looks at near members first, and in large weeks local search only tries near members.
+
+Cost: 2,000 members with a year of history take about a second (see bench/bench_pairing.py).
+The exact trio search can get slow only for histories that take years to build (hundreds of
+members who have nearly all met each other in two or more closed circles).
 """
 
 from __future__ import annotations
@@ -300,15 +306,16 @@ def _best_grouping_exhaustively(problem: _Problem, rng: random.Random) -> Groupi
     """Score every grouping; the seeded member order decides among equally good ones."""
     members = list(range(problem.size))
     rng.shuffle(members)
-    costs = [[problem.pair_cost(first, second) for second in range(problem.size)] for first in members]
-    row_of = {member: row for row, member in enumerate(members)}
+    costs = [
+        [problem.pair_cost(first, second) for second in range(problem.size)] for first in range(problem.size)
+    ]
     best: tuple[tuple[int, ...], ...] = ()
     best_cost: int | None = None
     for grouping in _groupings(members):
         cost = 0
         for group in grouping:
             for first, second in combinations(group, 2):
-                cost += costs[row_of[first]][second]
+                cost += costs[first][second]
         if best_cost is None or cost < best_cost:
             best, best_cost = grouping, cost
     return list(best)
