@@ -137,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings, arguments.guild, arguments.cohort, arguments.kind, arguments.fmt, arguments.output
             )
         )
+        return export_status
     return _run(settings)
 
 

@@ -18,7 +18,6 @@ import simcord
 from bot.app import create_bot
 from bot.config import Settings
 
-
 _DISCORD_TIMESTAMP = re.compile(r"<t:(\d+)(?::[a-zA-Z])?>")
 
 
