@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.services.guild_config import GuildConfigService
+from bot.services.privacy import PURGE_GRACE
 from cogs._checks import manage_guild_only
 
 if TYPE_CHECKING:
@@ -45,6 +46,23 @@ class ConfigCog(commands.Cog):
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
+
+    @config.command(name="on-leave", description="Keep or delete a member's data when they leave the server")
+    @app_commands.describe(
+        policy=f"keep: nothing changes; purge: their data is deleted {PURGE_GRACE.days} days after they leave"
+    )
+    @manage_guild_only
+    async def on_leave(self, interaction: discord.Interaction[Any], policy: Literal["keep", "purge"]) -> None:
+        assert interaction.guild_id is not None
+        await self._guild_config.set_on_leave_policy(interaction.guild_id, policy)
+        if policy == "purge":
+            message = (
+                f"Members who leave the server will have their Waypoint data deleted {PURGE_GRACE.days} days"
+                " later, unless they come back first. This includes members who already left."
+            )
+        else:
+            message = "Members who leave the server keep their Waypoint data, in case they come back."
+        await interaction.response.send_message(message, ephemeral=True)
 
 
 async def setup(bot: WaypointBot) -> None:

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.domain.progress import Pace
 from bot.services.progress import ProgressService, ProgressView
+from bot.services.reviews import ReviewCounts, ReviewService
 from cogs import _autocomplete
 from cogs._ui import BRAND_COLOUR, bar, timestamp
 
@@ -24,7 +25,9 @@ PACE_WORDS = {
 }
 
 
-def progress_embed(view: ProgressView, member: discord.abc.User) -> discord.Embed:
+def progress_embed(
+    view: ProgressView, member: discord.abc.User, reviews: ReviewCounts | None = None
+) -> discord.Embed:
     report = view.report
     embed = discord.Embed(
         title=f"{member.display_name} · {view.cohort_name}"[:256],
@@ -47,14 +50,17 @@ def progress_embed(view: ProgressView, member: discord.abc.User) -> discord.Embe
             f"`{item.key}` {item.title} · {timestamp(item.completed_at, 'R')}" for item in report.recent
         )
         embed.add_field(name="Last checkpoints", value=recent[:1024], inline=False)
+    if reviews is not None:
+        embed.add_field(name="Reviews", value=f"given {reviews.given} · received {reviews.received}")
     if view.position.started and not view.position.finished:
         embed.set_footer(text=f"Cohort week {view.position.week} of {view.roadmap.duration_weeks}")
     return embed
 
 
 class ProgressCog(commands.Cog):
-    def __init__(self, progress: ProgressService) -> None:
+    def __init__(self, progress: ProgressService, reviews: ReviewService) -> None:
         self._progress = progress
+        self._reviews = reviews
 
     @app_commands.command(name="progress", description="See your progress, or a member's")
     @app_commands.guild_only()
@@ -72,8 +78,9 @@ class ProgressCog(commands.Cog):
         subject = member or interaction.user
         who = "You" if subject.id == interaction.user.id else subject.display_name
         view = await self._progress.report(interaction.guild_id, subject.id, cohort, who=who)
-        await interaction.response.send_message(embed=progress_embed(view, subject), ephemeral=True)
+        reviews = await self._reviews.counts(interaction.guild_id, subject.id, view.cohort_name)
+        await interaction.response.send_message(embed=progress_embed(view, subject, reviews), ephemeral=True)
 
 
 async def setup(bot: WaypointBot) -> None:
-    await bot.add_cog(ProgressCog(bot.services.progress))
+    await bot.add_cog(ProgressCog(bot.services.progress, bot.services.reviews))

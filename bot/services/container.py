@@ -11,8 +11,12 @@ from bot.config import Settings
 from bot.content import RoadmapCatalog
 from bot.db.engine import create_sessionmaker
 from bot.services.cohorts import CohortService
+from bot.services.exports import ExportService
 from bot.services.guild_config import GuildConfigService
+from bot.services.privacy import PrivacyService
 from bot.services.progress import ProgressService
+from bot.services.prompts import PromptService
+from bot.services.reviews import ReviewService
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,10 @@ class Services:
     cohorts: CohortService
     progress: ProgressService
     guild_config: GuildConfigService
+    prompts: PromptService
+    exports: ExportService
+    privacy: PrivacyService
+    reviews: ReviewService
 
 
 def build_services(
@@ -31,12 +39,17 @@ def build_services(
 ) -> Services:
     sessions = create_sessionmaker(engine)
     cohorts = CohortService(sessions, catalog, clock, settings.default_timezone)
+    progress = ProgressService(sessions, cohorts, clock)
     return Services(
         settings=settings,
         clock=clock,
         catalog=catalog,
         sessions=sessions,
         cohorts=cohorts,
-        progress=ProgressService(sessions, cohorts, clock),
+        progress=progress,
         guild_config=GuildConfigService(sessions, clock),
+        prompts=PromptService(sessions, cohorts, catalog, clock, settings.prompt_grace),
+        exports=ExportService(sessions, cohorts, clock),
+        privacy=PrivacyService(sessions, clock),
+        reviews=ReviewService(sessions, cohorts, progress, clock),
     )

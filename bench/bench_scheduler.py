@@ -1,0 +1,245 @@
+"""Weekly prompt scheduling at scale: 10,000 cohorts across 1,000 guilds on a real SQLite file.
+
+Run from the repository root: ``python bench/bench_scheduler.py``. It measures:
+
+- start-up: load every cohort's slot through ``PromptService.job_slots`` (real engine, real
+  migrations, real file) and add every job to a started ``AsyncIOScheduler`` with the same
+  ``schedule_prompt_jobs`` the cog uses. Each run is a fresh process, as a real start is; the
+  figures are the median time and the largest peak RSS (``resource.getrusage``) over the runs.
+  Targets: under 3 s and under 200 MB.
+- the start-up catch-up over the same 10,000 cohorts (informational);
+- the posts due in one minute for 1,000 (and 10,000) cohorts, computed with
+  ``schedule.due_between`` over slots loaded from the file, median of repeats. Target: < 100 ms.
+- a crowded slot: 1,000 posts due in the same minute through the bot's ``PostPacer`` on a virtual
+  clock: how long until the last one goes out, and the most posts in any one-second window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+GUILDS = 1_000
+COHORTS_PER_GUILD = 10
+STARTUP_RUNS = 5
+DUE_REPEATS = 25
+ZONES = (
+    "UTC",
+    "Europe/Berlin",
+    "Europe/London",
+    "Europe/Kyiv",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Asia/Shanghai",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+)
+ROADMAPS = ("python-europe", "nodejs-path", "ninety-day-plan", "junior-to-senior", "job-skills")
+# The moment the bench pretends it is: a Monday evening in Europe, in the week clocks change.
+NOW = datetime(2026, 3, 30, 16, 0, tzinfo=UTC)
+
+
+def database_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def seed(path: Path) -> None:
+    """10 cohorts in each of 1,000 guilds, slots clustered in the evening like real study groups."""
+    from sqlalchemy import insert
+
+    from bot.db.engine import create_engine, create_sessionmaker, upgrade_database
+    from bot.db.models import Cohort
+
+    engine = create_engine(database_url(path))
+    await upgrade_database(engine)
+    rng = random.Random(7)
+    rows = []
+    for guild in range(GUILDS):
+        for number in range(COHORTS_PER_GUILD):
+            hour = rng.choice([rng.randrange(24), rng.randrange(17, 22)])
+            name = f"cohort {number}"
+            rows.append(
+                {
+                    "guild_id": 10**17 + guild,
+                    "name": name,
+                    "name_key": name,
+                    "roadmap_key": rng.choice(ROADMAPS),
+                    "channel_id": 10**18 + guild * 100 + number,
+                    "start_date": date(2026, 1, 5) + timedelta(days=rng.randrange(-60, 60)),
+                    "timezone": rng.choice(ZONES),
+                    "weekday": rng.randrange(7),
+                    "slot_time": clock_time(hour, rng.choice([0, 0, 15, 30, 45])),
+                    "created_by": 1,
+                    "created_at": datetime(2025, 12, 1, tzinfo=UTC),
+                }
+            )
+    async with create_sessionmaker(engine).begin() as session:
+        await session.execute(insert(Cohort), rows)
+    await engine.dispose()
+
+
+async def startup(path: Path, with_catch_up: bool) -> dict[str, float]:
+    """One process's start: import, load the slots, schedule every job. Returns timings and RSS."""
+    began = time.perf_counter()
+    import cogs.prompts  # noqa: F401  (the bot process holds discord.py and the cog too)
+    from bot.config import Settings
+    from bot.content import load_catalog
+    from bot.db.engine import create_engine
+    from bot.scheduling import create_scheduler, schedule_prompt_jobs
+    from bot.services.container import build_services
+
+    imported = time.perf_counter()
+    settings = Settings(database_url=database_url(path), _env_file=None)  # type: ignore[call-arg]
+    engine = create_engine(settings.database_url)
+    services = build_services(settings, engine, load_catalog(settings.content_dir), lambda: NOW)
+    scheduler = create_scheduler()
+    scheduler.start(paused=True)  # started, so each add computes its next fire time as in the bot
+
+    async def fire(cohort_id: int) -> None:
+        return None
+
+    started = time.perf_counter()
+    slots = await services.prompts.job_slots()
+    loaded = time.perf_counter()
+    scheduled = schedule_prompt_jobs(scheduler, fire, slots)
+    done = time.perf_counter()
+    assert scheduled == len(scheduler.get_jobs()) == GUILDS * COHORTS_PER_GUILD
+    result = {
+        "import_s": imported - began,
+        "load_s": loaded - started,
+        "schedule_s": done - loaded,
+        "startup_s": done - started,
+        "jobs": float(scheduled),
+        "distinct_slots": float(len({slot for _, slot in slots})),
+    }
+    if with_catch_up:
+        tick = time.perf_counter()
+        plans = await services.prompts.catch_up()
+        result["catch_up_s"] = time.perf_counter() - tick
+        result["catch_up_posts"] = float(sum(1 for plan in plans if plan.week is not None))
+        result["catch_up_skipped_cohorts"] = float(sum(1 for plan in plans if plan.skipped_weeks))
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    scheduler.shutdown(wait=False)
+    await engine.dispose()
+    return result
+
+
+async def due_in_one_minute(path: Path) -> list[str]:
+    from bot.config import Settings
+    from bot.content import load_catalog
+    from bot.db.engine import create_engine
+    from bot.domain.schedule import due_between
+    from bot.services.container import build_services
+
+    settings = Settings(database_url=database_url(path), _env_file=None)  # type: ignore[call-arg]
+    engine = create_engine(settings.database_url)
+    services = build_services(settings, engine, load_catalog(settings.content_dir), lambda: NOW)
+    every_slot = await services.prompts.job_slots()
+    await engine.dispose()
+    lines = []
+    for count in (1_000, 10_000):
+        slots = every_slot[:count]
+        durations, due = [], 0
+        for _ in range(DUE_REPEATS):
+            tick = time.perf_counter()
+            due = len(due_between(slots, NOW - timedelta(minutes=1), NOW))
+            durations.append((time.perf_counter() - tick) * 1000)
+        lines.append(
+            f"due in one minute: cohorts={count} median_ms={statistics.median(durations):.2f} "
+            f"max_ms={max(durations):.2f} due={due} repeats={DUE_REPEATS}"
+        )
+    return lines
+
+
+async def crowded_slot(posts: int = 1_000) -> str:
+    """Everyone fires at once; the pacer hands out turns. A virtual clock: nothing really waits."""
+    from bot.scheduling import PostPacer
+
+    send_times: list[float] = []
+
+    async def record(seconds: float) -> None:
+        send_times.append(seconds)
+
+    pacer = PostPacer(monotonic=lambda: 0.0, sleep=record)
+    for _ in range(posts):
+        before = len(send_times)
+        await pacer.wait()
+        if len(send_times) == before:
+            send_times.append(0.0)
+    busiest = max(sum(1 for moment in send_times if first <= moment < first + 1) for first in send_times)
+    return (
+        f"crowded slot: {posts} posts due in one minute -> {len(send_times)} sent (none dropped), "
+        f"the last after {max(send_times):.1f} s, at most {busiest} in any one-second window"
+    )
+
+
+def child(argv: list[str]) -> None:
+    mode, path = argv[0], Path(argv[1])
+    if mode == "--seed":
+        asyncio.run(seed(path))
+    elif mode == "--startup":
+        print(json.dumps(asyncio.run(startup(path, with_catch_up=len(argv) > 2))))
+
+
+def run_child(*args: str) -> str:
+    completed = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    return completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.sqlite3"
+        tick = time.perf_counter()
+        run_child("--seed", str(path))
+        seeded = time.perf_counter() - tick
+        print(f"seeded {GUILDS * COHORTS_PER_GUILD} cohorts in {GUILDS} guilds in {seeded:.1f} s")
+
+        runs = [json.loads(run_child("--startup", str(path))) for _ in range(STARTUP_RUNS)]
+        startup_times = [run["startup_s"] for run in runs]
+        print(
+            f"start-up (load + schedule {int(runs[0]['jobs'])} jobs, "
+            f"{int(runs[0]['distinct_slots'])} distinct slots): "
+            f"median {statistics.median(startup_times):.2f} s "
+            f"(load {statistics.median(run['load_s'] for run in runs):.2f} s, "
+            f"schedule {statistics.median(run['schedule_s'] for run in runs):.2f} s; "
+            f"imports {statistics.median(run['import_s'] for run in runs):.2f} s before that), "
+            f"peak RSS {max(run['peak_rss_mb'] for run in runs):.0f} MB over {STARTUP_RUNS} fresh processes"
+        )
+
+        copy = Path(folder) / "catch-up.sqlite3"
+        shutil.copy(path, copy)
+        first_start = json.loads(run_child("--startup", str(copy), "--catch-up"))
+        print(
+            f"first start-up catch-up: {first_start['catch_up_s']:.2f} s for 10,000 cohorts "
+            f"({int(first_start['catch_up_posts'])} late posts to send, "
+            f"{int(first_start['catch_up_skipped_cohorts'])} cohorts with old weeks recorded as skipped), "
+            f"peak RSS {first_start['peak_rss_mb']:.0f} MB"
+        )
+
+        for line in asyncio.run(due_in_one_minute(path)):
+            print(line)
+    print(asyncio.run(crowded_slot()))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        child(sys.argv[1:])
+    else:
+        main()

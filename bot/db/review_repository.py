@@ -1,0 +1,257 @@
+"""Queries for review pairing: participants, rounds, groups and completed reviews.
+
+Like every repository it never commits; ``ReviewService`` owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    CheckpointCompletion,
+    Cohort,
+    ReviewCompletion,
+    ReviewGroup,
+    ReviewGroupMember,
+    ReviewParticipant,
+    ReviewRound,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredGroup:
+    """One group of a round as stored; forgotten members (NULL user ids) are left out."""
+
+    id: int
+    round_id: int
+    thread_id: int | None
+    member_ids: tuple[int, ...]
+
+
+class ReviewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # --- participants ------------------------------------------------------------------------
+
+    async def participant(self, cohort_id: int, user_id: int) -> ReviewParticipant | None:
+        statement = select(ReviewParticipant).where(
+            ReviewParticipant.cohort_id == cohort_id, ReviewParticipant.user_id == user_id
+        )
+        return await self._session.scalar(statement)
+
+    def add_participant(self, participant: ReviewParticipant) -> None:
+        self._session.add(participant)
+
+    async def participants(self, cohort_id: int) -> Sequence[ReviewParticipant]:
+        statement = (
+            select(ReviewParticipant)
+            .where(ReviewParticipant.cohort_id == cohort_id)
+            .order_by(ReviewParticipant.user_id)
+        )
+        return (await self._session.scalars(statement)).all()
+
+    async def participants_by_user(
+        self, cohort_id: int, user_ids: Iterable[int]
+    ) -> dict[int, ReviewParticipant]:
+        wanted = list(user_ids)
+        if not wanted:
+            return {}
+        statement = select(ReviewParticipant).where(
+            ReviewParticipant.cohort_id == cohort_id, ReviewParticipant.user_id.in_(wanted)
+        )
+        return {participant.user_id: participant for participant in await self._session.scalars(statement)}
+
+    async def participating_cohorts(self, guild_id: int, user_id: int) -> Sequence[Cohort]:
+        """Cohorts where the member is opted in to pairing (snoozed or not)."""
+        statement = (
+            select(Cohort)
+            .join(ReviewParticipant, ReviewParticipant.cohort_id == Cohort.id)
+            .where(
+                ReviewParticipant.guild_id == guild_id,
+                ReviewParticipant.user_id == user_id,
+                ReviewParticipant.active.is_(True),
+            )
+            .order_by(Cohort.name_key)
+        )
+        return (await self._session.scalars(statement)).all()
+
+    async def pending_notices(self, guild_id: int, user_id: int) -> Sequence[ReviewParticipant]:
+        statement = select(ReviewParticipant).where(
+            ReviewParticipant.guild_id == guild_id,
+            ReviewParticipant.user_id == user_id,
+            ReviewParticipant.auto_snooze_notice.is_(True),
+        )
+        return (await self._session.scalars(statement)).all()
+
+    async def completed_checkpoints(self, cohort_id: int) -> dict[int, set[str]]:
+        """Every member's completed checkpoint keys in one query (for their roadmap phase)."""
+        statement = select(CheckpointCompletion.user_id, CheckpointCompletion.checkpoint_key).where(
+            CheckpointCompletion.cohort_id == cohort_id
+        )
+        keys: dict[int, set[str]] = defaultdict(set)
+        for user_id, key in await self._session.execute(statement):
+            keys[user_id].add(key)
+        return keys
+
+    # --- rounds and groups -------------------------------------------------------------------
+
+    async def round_for_week(self, cohort_id: int, week: int) -> ReviewRound | None:
+        statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id, ReviewRound.week == week)
+        return await self._session.scalar(statement)
+
+    async def round_by_id(self, round_id: int) -> ReviewRound | None:
+        return await self._session.get(ReviewRound, round_id)
+
+    async def group_by_id(self, group_id: int) -> ReviewGroup | None:
+        return await self._session.get(ReviewGroup, group_id)
+
+    def add_round(self, review_round: ReviewRound) -> None:
+        self._session.add(review_round)
+
+    async def add_group(self, guild_id: int, round_id: int, member_ids: Sequence[int]) -> ReviewGroup:
+        group = ReviewGroup(guild_id=guild_id, round_id=round_id)
+        self._session.add(group)
+        await self._session.flush()
+        self._session.add_all(
+            ReviewGroupMember(guild_id=guild_id, group_id=group.id, user_id=user_id) for user_id in member_ids
+        )
+        return group
+
+    async def latest_round_week(self, cohort_id: int) -> int | None:
+        return await self._session.scalar(
+            select(func.max(ReviewRound.week)).where(ReviewRound.cohort_id == cohort_id)
+        )
+
+    async def rounds(self, cohort_id: int, *, before_week: int | None = None) -> Sequence[ReviewRound]:
+        statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id)
+        if before_week is not None:
+            statement = statement.where(ReviewRound.week < before_week)
+        return (await self._session.scalars(statement.order_by(ReviewRound.week))).all()
+
+    async def groups_of(self, round_ids: Iterable[int]) -> dict[int, list[StoredGroup]]:
+        """Groups per round id, each with its members sorted; rounds without groups map to []."""
+        wanted = list(round_ids)
+        by_round: dict[int, list[StoredGroup]] = {round_id: [] for round_id in wanted}
+        if not wanted:
+            return by_round
+        statement = (
+            select(ReviewGroup.id, ReviewGroup.round_id, ReviewGroup.thread_id, ReviewGroupMember.user_id)
+            .outerjoin(ReviewGroupMember, ReviewGroupMember.group_id == ReviewGroup.id)
+            .where(ReviewGroup.round_id.in_(wanted))
+            .order_by(ReviewGroup.id)
+        )
+        rows: dict[int, tuple[int, int | None, list[int]]] = {}
+        for group_id, round_id, thread_id, user_id in await self._session.execute(statement):
+            entry = rows.setdefault(group_id, (round_id, thread_id, []))
+            if user_id is not None:
+                entry[2].append(user_id)
+        for group_id, (round_id, thread_id, members) in rows.items():
+            by_round[round_id].append(StoredGroup(group_id, round_id, thread_id, tuple(sorted(members))))
+        return by_round
+
+    async def rounds_of_member(self, cohort_id: int, user_id: int) -> Sequence[ReviewRound]:
+        """Rounds in which the member was grouped, newest first."""
+        statement = (
+            select(ReviewRound)
+            .join(ReviewGroup, ReviewGroup.round_id == ReviewRound.id)
+            .join(ReviewGroupMember, ReviewGroupMember.group_id == ReviewGroup.id)
+            .where(ReviewRound.cohort_id == cohort_id, ReviewGroupMember.user_id == user_id)
+            .order_by(ReviewRound.week.desc())
+            .distinct()
+        )
+        return (await self._session.scalars(statement)).all()
+
+    async def claim_close(self, round_id: int, now: datetime) -> bool:
+        """Mark a round closed unless someone already did: only the winner updates streaks."""
+        result = await self._session.execute(
+            update(ReviewRound)
+            .where(ReviewRound.id == round_id, ReviewRound.closed_at.is_(None))
+            .values(closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def claim_reminder(self, round_id: int, now: datetime) -> bool:
+        """Mark a round's reminder as sent unless someone already did, so it goes out once."""
+        result = await self._session.execute(
+            update(ReviewRound)
+            .where(ReviewRound.id == round_id, ReviewRound.reminder_sent_at.is_(None))
+            .values(reminder_sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def open_rounds_due_by(
+        self, moment: datetime, cohort_id: int | None = None
+    ) -> Sequence[ReviewRound]:
+        """Open rounds whose due date is at or before ``moment``: one cohort's, or every guild's."""
+        statement = select(ReviewRound).where(ReviewRound.closed_at.is_(None), ReviewRound.due_at <= moment)
+        if cohort_id is not None:
+            statement = statement.where(ReviewRound.cohort_id == cohort_id)
+        return (await self._session.scalars(statement.order_by(ReviewRound.due_at, ReviewRound.id))).all()
+
+    async def open_rounds(self, *, cohort_id: int | None = None) -> Sequence[ReviewRound]:
+        statement = select(ReviewRound).where(ReviewRound.closed_at.is_(None))
+        if cohort_id is not None:
+            statement = statement.where(ReviewRound.cohort_id == cohort_id)
+        return (await self._session.scalars(statement.order_by(ReviewRound.week.desc()))).all()
+
+    async def rounds_needing_reminder(self, due_by: datetime, now: datetime) -> Sequence[ReviewRound]:
+        """Open rounds without a reminder yet that are due after ``now`` and at or before ``due_by``."""
+        statement = (
+            select(ReviewRound)
+            .where(
+                ReviewRound.closed_at.is_(None),
+                ReviewRound.reminder_sent_at.is_(None),
+                ReviewRound.due_at > now,
+                ReviewRound.due_at <= due_by,
+            )
+            .order_by(ReviewRound.due_at, ReviewRound.id)
+        )
+        return (await self._session.scalars(statement)).all()
+
+    # --- completed reviews -------------------------------------------------------------------
+
+    async def completion(self, round_id: int, reviewer_id: int, reviewee_id: int) -> ReviewCompletion | None:
+        statement = select(ReviewCompletion).where(
+            ReviewCompletion.round_id == round_id,
+            ReviewCompletion.reviewer_id == reviewer_id,
+            ReviewCompletion.reviewee_id == reviewee_id,
+        )
+        return await self._session.scalar(statement)
+
+    def add_completion(self, completion: ReviewCompletion) -> None:
+        self._session.add(completion)
+
+    async def completions_of(self, round_ids: Iterable[int]) -> Sequence[ReviewCompletion]:
+        wanted = list(round_ids)
+        if not wanted:
+            return []
+        statement = (
+            select(ReviewCompletion)
+            .where(ReviewCompletion.round_id.in_(wanted))
+            .order_by(ReviewCompletion.completed_at, ReviewCompletion.id)
+        )
+        return (await self._session.scalars(statement)).all()
+
+    async def review_counts(self, cohort_id: int, user_id: int) -> tuple[int, int]:
+        """(reviews the member gave, reviews the member received) in one cohort."""
+        in_cohort = select(ReviewRound.id).where(ReviewRound.cohort_id == cohort_id)
+        given = await self._session.scalar(
+            select(func.count(ReviewCompletion.id)).where(
+                ReviewCompletion.round_id.in_(in_cohort), ReviewCompletion.reviewer_id == user_id
+            )
+        )
+        received = await self._session.scalar(
+            select(func.count(ReviewCompletion.id)).where(
+                ReviewCompletion.round_id.in_(in_cohort), ReviewCompletion.reviewee_id == user_id
+            )
+        )
+        return int(given or 0), int(received or 0)

@@ -1,0 +1,474 @@
+"""Moderator exports (progress, checkpoints, reviews), the /stats snapshot and the audit log.
+
+An export streams rows from the database (``bot.db.export_queries``) on the event loop and
+formats them (``bot.domain.export``) in a worker thread, handing batches over through a small
+bounded queue: a 600,000-row export neither holds every row in memory nor blocks the bot for
+seconds. Every export is written to the audit log with who asked for it.
+
+What the files hold (the column lists are ``PROGRESS_COLUMNS``, ``CHECKPOINT_COLUMNS`` and
+``REVIEW_COLUMNS`` in ``bot.domain.export``):
+
+- progress: one row per active member and cohort. ``current_phase`` is the phase the cohort's
+  calendar is in today (empty before the start and after the end); ``checkpoints_done`` counts
+  the roadmap's current checkpoints; ``percent`` is done / total with one decimal;
+  ``last_activity_at`` is the latest checkpoint completed or review given; ``pace`` is
+  ``ahead``, ``on track``, ``behind`` or ``not started``, as in /progress.
+- checkpoints: one row per active member and checkpoint of their cohort's roadmap, in roadmap
+  order; ``status`` is ``done`` or ``open``; ``phase`` is the phase title.
+- reviews: one row per ordered (reviewer, reviewee) pair of every review group, with the
+  completed review's time and link when it was done (see ``stream_review_rows``).
+
+Members who left a cohort are not in the progress and checkpoint exports. Without a cohort an
+export covers every cohort of the server, cohorts ordered by name and members by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import IO, BinaryIO, Final, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.charts import StatsSnapshot
+from bot.clock import Clock
+from bot.db import export_queries as queries
+from bot.db.export_queries import AuditRecord, CohortRecord, Row
+from bot.domain import calendar, schedule
+from bot.domain.errors import InvalidInputError
+from bot.domain.export import (
+    CHECKPOINT_COLUMNS,
+    PROGRESS_COLUMNS,
+    REVIEW_COLUMNS,
+    ExportFormat,
+    ExportTooLargeError,
+    export_filename,
+    fit_to_limit,
+    write_csv,
+    write_json,
+    write_xlsx,
+)
+from bot.domain.progress import expected_by_day, pace_of
+from bot.domain.roadmap import Roadmap
+from bot.services.cohorts import CohortService
+
+log = logging.getLogger(__name__)
+
+
+class ExportKind(StrEnum):
+    PROGRESS = "progress"
+    CHECKPOINTS = "checkpoints"
+    REVIEWS = "reviews"
+
+
+COLUMNS: Final[dict[ExportKind, tuple[str, ...]]] = {
+    ExportKind.PROGRESS: PROGRESS_COLUMNS,
+    ExportKind.CHECKPOINTS: CHECKPOINT_COLUMNS,
+    ExportKind.REVIEWS: REVIEW_COLUMNS,
+}
+
+STALLED_AFTER: Final = timedelta(days=14)
+STATS_WEEKS: Final = 8
+FINISHED_LABEL: Final = "Finished"
+AUDIT_ENTRIES_SHOWN: Final = 50
+# CSV and JSON exports deflate five to ten times; a file beyond this many upload limits will not
+# fit even zipped, so it is refused before being read into memory.
+MAX_ZIP_RATIO: Final = 12
+# Small exports stay in memory; larger ones go to a temporary file while being written.
+_SPOOL_BYTES: Final = 8 * 1024 * 1024
+# Batches waiting between the database side and the formatting thread.
+_HANDOFF_BATCHES: Final = 4
+_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    kind: ExportKind
+    fmt: ExportFormat
+    guild_id: int
+    cohort_name: str | None  # as stored; None for every cohort
+    rows: int
+    size: int  # bytes of the file before any zipping
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    """An export ready to attach: ``payload`` fits the upload limit it was built for."""
+
+    filename: str
+    payload: bytes
+    summary: ExportSummary
+    zipped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    snapshot: StatsSnapshot
+    cohort_name: str | None
+    completions_in_window: int
+    weeks: int
+    generated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    guild_id: int
+    cohort_name: str | None
+    cohorts: list[CohortRecord]
+
+
+class ExportService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cohorts: CohortService, clock: Clock
+    ) -> None:
+        self._sessions = sessions
+        self._cohorts = cohorts
+        self._clock = clock
+
+    # ------------------------------------------------------------------------------ exports
+
+    async def write(
+        self,
+        guild_id: int,
+        cohort_name: str | None,
+        kind: ExportKind,
+        fmt: ExportFormat,
+        out: IO[bytes],
+        *,
+        actor_id: int | None,
+        origin: str = "Discord",
+    ) -> ExportSummary:
+        """Write an export to ``out`` (any size) and log it; used by the command line."""
+        summary = await self._build(guild_id, cohort_name, kind, fmt, out)
+        await self._audit_export(summary, actor_id, origin=origin, zipped=False)
+        return summary
+
+    async def export_file(
+        self,
+        guild_id: int,
+        guild_name: str,
+        cohort_name: str | None,
+        kind: ExportKind,
+        fmt: ExportFormat,
+        limit: int,
+        *,
+        actor_id: int,
+    ) -> ExportFile:
+        """Build an export as an attachment of at most ``limit`` bytes, zipped if need be.
+
+        Raises ``InvalidInputError`` with what to narrow when it cannot fit, or when an XLSX
+        sheet would need more rows than Excel allows.
+        """
+        now = self._clock()
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+            summary = await self._build(guild_id, cohort_name, kind, fmt, spool)
+            filename = export_filename(guild_name, summary.cohort_name, kind.value, now.date(), fmt)
+            if summary.size > limit * MAX_ZIP_RATIO:
+                raise InvalidInputError(_too_large(summary, limit))
+            spool.seek(0)
+            payload = spool.read()
+        fitted = await asyncio.to_thread(fit_to_limit, filename, payload, limit, modified_at=now)
+        if fitted is None:
+            raise InvalidInputError(_too_large(summary, limit))
+        zipped = fitted[0] != filename
+        await self._audit_export(summary, actor_id, origin="Discord", zipped=zipped)
+        return ExportFile(filename=fitted[0], payload=fitted[1], summary=summary, zipped=zipped)
+
+    async def guild_is_known(self, guild_id: int) -> bool:
+        async with self._sessions() as session:
+            return await queries.guild_is_known(session, guild_id)
+
+    async def recent_audit(self, guild_id: int, limit: int = AUDIT_ENTRIES_SHOWN) -> list[AuditRecord]:
+        async with self._sessions() as session:
+            return await queries.recent_audit_entries(session, guild_id, limit)
+
+    async def _build(
+        self, guild_id: int, cohort_name: str | None, kind: ExportKind, fmt: ExportFormat, out: IO[bytes]
+    ) -> ExportSummary:
+        now = self._clock()
+        start = out.tell()
+        async with self._sessions() as session:
+            scope = await self._scope(session, guild_id, cohort_name)
+            batches = self._rows(session, scope, kind, now)
+            sink = _sink(kind, fmt, scope, now, out)
+            try:
+                rows = await _pump(batches, sink)
+            except ExportTooLargeError as error:
+                raise InvalidInputError(
+                    f"{error}, and this export has more. Use `format:csv`"
+                    + ("." if scope.cohort_name else ", or narrow it with the `cohort` option.")
+                ) from error
+        summary = ExportSummary(kind, fmt, guild_id, scope.cohort_name, rows, out.tell() - start)
+        log.info(
+            "guild=%s built %s export of %s as %s: %d rows, %d bytes",
+            guild_id,
+            kind,
+            scope.cohort_name or "all cohorts",
+            fmt,
+            rows,
+            summary.size,
+        )
+        return summary
+
+    async def _scope(self, session: AsyncSession, guild_id: int, cohort_name: str | None) -> _Scope:
+        if cohort_name and cohort_name.strip():
+            cohort = await self._cohorts.get(session, guild_id, cohort_name)
+            return _Scope(guild_id, cohort.name, await queries.cohorts_in_guild(session, guild_id, cohort.id))
+        return _Scope(guild_id, None, await queries.cohorts_in_guild(session, guild_id))
+
+    def _rows(
+        self, session: AsyncSession, scope: _Scope, kind: ExportKind, now: datetime
+    ) -> AsyncIterator[list[Row]]:
+        if kind is ExportKind.PROGRESS:
+            return self._progress_rows(session, scope, now)
+        if kind is ExportKind.CHECKPOINTS:
+            return self._checkpoint_rows(session, scope)
+        only = scope.cohorts[0].id if scope.cohort_name is not None and scope.cohorts else None
+        return queries.stream_review_rows(session, scope.guild_id, only)
+
+    async def _progress_rows(
+        self, session: AsyncSession, scope: _Scope, now: datetime
+    ) -> AsyncIterator[list[Row]]:
+        for cohort in scope.cohorts:
+            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            where = calendar.position(cohort.start_date, schedule.local_date(now, cohort.timezone), roadmap)
+            phase = calendar.phase_for_day(roadmap, where.day) if where.started else None
+            phase_title = phase.title if phase else None
+            expected = expected_by_day(roadmap, where.day) if where.started else 0
+            total = roadmap.checkpoint_count
+            keys = [checkpoint.key for _, checkpoint in roadmap.checkpoints()]
+            async for batch in queries.stream_member_progress(session, cohort.id, keys):
+                yield [
+                    (
+                        member.user_id,
+                        member.display_name,
+                        cohort.name,
+                        roadmap.key,
+                        member.joined_at,
+                        phase_title,
+                        member.checkpoints_done,
+                        total,
+                        round(member.checkpoints_done * 100 / total, 1) if total else 0.0,
+                        member.last_activity_at,
+                        member.reviews_given,
+                        member.reviews_received,
+                        pace_of(member.checkpoints_done, expected, total, started=where.started).value,
+                    )
+                    for member in batch
+                ]
+
+    async def _checkpoint_rows(self, session: AsyncSession, scope: _Scope) -> AsyncIterator[list[Row]]:
+        for cohort in scope.cohorts:
+            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            slots = [
+                queries.CheckpointSlot(phase.title, checkpoint.key, checkpoint.title)
+                for phase, checkpoint in roadmap.checkpoints()
+            ]
+            async for batch in queries.stream_checkpoint_rows(
+                session, cohort.id, cohort.name, roadmap.key, slots
+            ):
+                yield batch
+
+    async def _audit_export(
+        self, summary: ExportSummary, actor_id: int | None, *, origin: str, zipped: bool
+    ) -> None:
+        detail = (
+            f"{summary.kind} export of {summary.cohort_name or 'all cohorts'} as {summary.fmt}: "
+            f"{summary.rows:,} rows, {summary.size:,} bytes{', zipped' if zipped else ''} via {origin}"
+        )
+        async with self._sessions.begin() as session:
+            queries.add_audit_entry(
+                session, summary.guild_id, actor_id, f"export.{summary.kind}", detail, self._clock()
+            )
+
+    # -------------------------------------------------------------------------------- stats
+
+    async def stats(self, guild_id: int, cohort_name: str | None) -> StatsReport:
+        """What /stats draws, for one cohort or the whole server.
+
+        - members per phase, by their own progress: a member is in the first phase of their
+          roadmap that still has an open checkpoint, or "Finished" (one count per membership);
+        - checkpoints completed in each of the last ``STATS_WEEKS`` weeks (Monday to Sunday,
+          UTC, the current week last);
+        - active members (distinct people in the cohorts), and stalled ones: active members
+          with no checkpoint completed in those cohorts in the last 14 days.
+        """
+        now = self._clock()
+        async with self._sessions() as session:
+            scope = await self._scope(session, guild_id, cohort_name)
+            per_phase = await self._members_per_phase(session, scope)
+            week_starts = _week_starts(now, STATS_WEEKS)
+            ids = [cohort.id for cohort in scope.cohorts]
+            weekly = await queries.completions_per_window(
+                session, guild_id, ids, [*week_starts, week_starts[-1] + timedelta(days=7)]
+            )
+            active, stalled = await queries.active_and_stalled(session, guild_id, ids, now - STALLED_AFTER)
+        label = scope.cohort_name or "All cohorts"
+        if scope.cohort_name and scope.cohorts:
+            label += f" · {self._cohorts.roadmap(scope.cohorts[0].roadmap_key).title}"
+        snapshot = StatsSnapshot(
+            cohort_label=label,
+            members_per_phase=per_phase,
+            weekly_completions=[
+                (_week_label(start), count) for start, count in zip(week_starts, weekly, strict=True)
+            ],
+            stalled_members=stalled,
+            active_members=active,
+        )
+        return StatsReport(snapshot, scope.cohort_name, sum(weekly), STATS_WEEKS, now)
+
+    async def _members_per_phase(self, session: AsyncSession, scope: _Scope) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        finished = 0
+        for cohort in scope.cohorts:
+            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            for phase in roadmap.phases:
+                counts.setdefault(phase.title, 0)
+            for index in await self._current_phases(session, cohort.id, roadmap):
+                if index is None:
+                    finished += 1
+                else:
+                    counts[roadmap.phases[index].title] += 1
+        result = list(counts.items())
+        if finished:
+            result.append((FINISHED_LABEL, finished))
+        return result
+
+    async def _current_phases(
+        self, session: AsyncSession, cohort_id: int, roadmap: Roadmap
+    ) -> list[int | None]:
+        """Each active member's first phase with an open checkpoint (None: all done)."""
+        phase_of_key = {
+            checkpoint.key: index
+            for index, phase in enumerate(roadmap.phases)
+            for checkpoint in phase.checkpoints
+        }
+        sizes = [len(phase.checkpoints) for phase in roadmap.phases]
+        done_by_member: dict[int, list[int]] = {}
+        async for batch in queries.stream_phase_counts(session, cohort_id, phase_of_key):
+            for user_id, index, count in batch:
+                done = done_by_member.setdefault(user_id, [0] * len(sizes))
+                if index is not None:
+                    done[index] += count
+        return [
+            next((index for index, size in enumerate(sizes) if done[index] < size), None)
+            for done in done_by_member.values()
+        ]
+
+
+def _week_starts(now: datetime, weeks: int) -> list[datetime]:
+    """Midnight UTC of the Mondays starting the last ``weeks`` weeks, the current one last."""
+    today = now.date()
+    monday = datetime.combine(today - timedelta(days=today.weekday()), time(0), tzinfo=now.tzinfo)
+    return [monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+
+
+def _week_label(start: datetime) -> str:
+    return f"{_MONTHS[start.month - 1]} {start.day}"
+
+
+def _too_large(summary: ExportSummary, limit: int) -> str:
+    advice = (
+        "narrow it with the `cohort` option"
+        if summary.cohort_name is None
+        else "ask the bot's operator to run `waypoint export` for it"
+    )
+    return (
+        f"The {summary.kind} export ({summary.rows:,} rows, {_megabytes(summary.size)}) does not fit "
+        f"the {_megabytes(limit)} upload limit here, even zipped: {advice}."
+    )
+
+
+def _megabytes(size: int) -> str:
+    if size < 1_000_000:
+        return f"{size / 1_000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+# ------------------------------------------------------------------------------ formatting
+
+
+def _sink(
+    kind: ExportKind, fmt: ExportFormat, scope: _Scope, now: datetime, out: IO[bytes]
+) -> Callable[[Iterable[Row]], object]:
+    """The formatter for one export, as a function of its rows that writes to ``out``."""
+    columns = COLUMNS[kind]
+    binary = cast(BinaryIO, out)  # BinaryIO only adds text-mode helpers the writers never use
+    if fmt is ExportFormat.CSV:
+        return lambda rows: write_csv(columns, rows, binary)
+    if fmt is ExportFormat.JSON:
+        meta = {"generated_at": now, "guild_id": scope.guild_id, "cohort": scope.cohort_name}
+        return lambda rows: write_json(kind.value, meta, columns, rows, binary)
+    title = f"{kind} {scope.cohort_name or 'all cohorts'}"
+    return lambda rows: write_xlsx(title, columns, rows, binary)
+
+
+class _AbortedError(Exception):
+    """Tells the formatting thread that the rows stopped coming because of an error."""
+
+
+async def _pump(batches: AsyncIterator[list[Row]], sink: Callable[[Iterable[Row]], object]) -> int:
+    """Run ``sink`` in a worker thread over the rows of ``batches``; returns the row count.
+
+    The database side stays on the event loop (its driver is async); the CPU-bound formatting
+    runs beside it, a few batches behind, so memory holds at most ``_HANDOFF_BATCHES`` batches.
+    An error on either side stops both and is raised here.
+    """
+    handoff: queue.Queue[list[Row] | BaseException | None] = queue.Queue(maxsize=_HANDOFF_BATCHES)
+    sink_stopped = threading.Event()
+
+    def rows() -> Iterator[Row]:
+        while (item := handoff.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+
+    def run_sink() -> None:
+        try:
+            sink(rows())
+        finally:
+            sink_stopped.set()
+
+    def offer(item: list[Row] | BaseException | None) -> bool:
+        """Queue ``item`` once there is room; False if the sink stopped (it failed) meanwhile."""
+        while not sink_stopped.is_set():
+            with contextlib.suppress(queue.Full):
+                handoff.put(item, timeout=0.05)
+                return True
+        return False
+
+    async def hand_over(item: list[Row] | BaseException | None) -> bool:
+        try:
+            handoff.put_nowait(item)  # the usual case: room in the queue, no thread hop
+        except queue.Full:
+            return await asyncio.to_thread(offer, item)
+        return True
+
+    consumer = asyncio.ensure_future(asyncio.to_thread(run_sink))
+    count = 0
+    try:
+        async for batch in batches:
+            count += len(batch)
+            if not await hand_over(batch):
+                break
+        else:
+            await hand_over(None)
+    except BaseException:
+        await hand_over(_AbortedError())
+        with contextlib.suppress(Exception):  # the first error is the one worth raising
+            await consumer
+        raise
+    finally:
+        aclose = getattr(batches, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    await consumer  # raises the sink's own error, if it stopped early
+    return count

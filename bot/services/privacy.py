@@ -1,0 +1,212 @@
+"""Members' rights over their data in one server: see all of it, have it erased, and the
+``/config on-leave`` policy for members who leave the server.
+
+- ``my_data``: every row about the caller in this server, as one JSON document (GDPR access).
+- ``forget_me``: deletes the caller's own rows and anonymises their place in shared history
+  (GDPR erasure); see ``bot.db.export_queries.erase_member`` for the exact list. The audit log
+  records that an erasure happened and how many rows it touched, never who asked.
+- Leaving the server: a departure is recorded for members who have data here, and dropped if
+  they come back. In servers whose policy is ``purge``, the hourly job erases members who left
+  more than ``PURGE_GRACE`` ago. Seven days is long enough to survive an accidental leave or a
+  kick-and-reinvite, and short enough that a member who left for good is forgotten within a
+  week. A server that switches from ``keep`` to ``purge`` also purges members who left earlier
+  (their departures were recorded) once their grace period is over.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.db import export_queries as queries
+from bot.db.models import MemberDeparture
+from bot.domain.export import personal_data_document
+
+log = logging.getLogger(__name__)
+
+PURGE_GRACE: Final = timedelta(days=7)
+
+# How each count reads in a reply and in the audit log, in the order shown.
+_COUNT_WORDING: Final = {
+    "memberships": ("cohort membership", "cohort memberships", "deleted"),
+    "checkpoint_completions": ("checkpoint completion", "checkpoint completions", "deleted"),
+    "review_opt_ins": ("review opt-in", "review opt-ins", "deleted"),
+    "departures": ("departure record", "departure records", "deleted"),
+    "review_group_seats_anonymised": ("review group seat", "review group seats", "anonymised"),
+    "reviews_given_anonymised": ("review given", "reviews given", "anonymised"),
+    "reviews_received_anonymised": ("review received", "reviews received", "anonymised"),
+    "custom_prompts_anonymised": ("custom prompt", "custom prompts", "anonymised"),
+    "cohorts_created_anonymised": ("cohort created", "cohorts created", "anonymised"),
+    "data_requests_anonymised": (
+        "data request in the audit log",
+        "data requests in the audit log",
+        "anonymised",
+    ),
+}
+
+
+def describe_counts(counts: Mapping[str, int]) -> list[str]:
+    """One line per non-zero count, e.g. ``"5 checkpoint completions deleted"``."""
+    lines = []
+    for kind, (singular, plural, verb) in _COUNT_WORDING.items():
+        count = counts.get(kind, 0)
+        if count:
+            lines.append(f"{count} {singular if count == 1 else plural} {verb}")
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """The caller's data as a JSON document, and how many records each section holds."""
+
+    payload: bytes
+    section_sizes: dict[str, int]
+
+    @property
+    def records(self) -> int:
+        return sum(self.section_sizes.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReport:
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def lines(self) -> list[str]:
+        return describe_counts(self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    members_purged: int
+    rows: int
+    departures_cancelled: int
+
+
+MemberCheck = Callable[[int, int], bool]
+
+
+class PrivacyService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def my_data(self, guild_id: int, user_id: int) -> PersonalData:
+        """Everything stored about the member in this server; the request itself is audited."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            sections = await queries.personal_records(session, guild_id, user_id)
+            sizes = {name: len(records) for name, records in sections.items()}
+            queries.add_audit_entry(
+                session,
+                guild_id,
+                user_id,
+                "privacy.my_data",
+                f"personal data download: {sum(sizes.values())} records",
+                now,
+            )
+        log.info("guild=%s user=%s downloaded their data", guild_id, user_id)
+        return PersonalData(personal_data_document(guild_id, user_id, now, sections), sizes)
+
+    async def forget_me(self, guild_id: int, user_id: int) -> ErasureReport:
+        """Erase the member's data in this server at their request; returns counts per kind."""
+        async with self._sessions.begin() as session:
+            counts = await queries.erase_member(session, guild_id, user_id)
+            summary = "; ".join(describe_counts(counts)) or "nothing was stored"
+            queries.add_audit_entry(
+                session,
+                guild_id,
+                None,
+                "privacy.forget_me",
+                f"a member erased their data: {summary}",
+                self._clock(),
+            )
+        log.info("guild=%s a member erased their data (%d rows)", guild_id, sum(counts.values()))
+        return ErasureReport(counts)
+
+    async def record_departure(self, guild_id: int, user_id: int, now: datetime) -> bool:
+        """Note that a member left the server; only members with data here are recorded."""
+        async with self._sessions.begin() as session:
+            if not await queries.has_member_data(session, guild_id, user_id):
+                return False
+            departure = await _departure(session, guild_id, user_id)
+            if departure is not None:
+                departure.left_at = now
+                return True
+            try:
+                async with session.begin_nested():  # a second process recorded it first
+                    session.add(MemberDeparture(guild_id=guild_id, user_id=user_id, left_at=now))
+            except IntegrityError:
+                log.info("guild=%s departure already recorded by another process", guild_id)
+        return True
+
+    async def cancel_departure(self, guild_id: int, user_id: int) -> bool:
+        """The member came back: keep their data. Returns whether a departure was pending."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(MemberDeparture).where(
+                    MemberDeparture.guild_id == guild_id, MemberDeparture.user_id == user_id
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def purge_due(
+        self, now: datetime, grace: timedelta = PURGE_GRACE, *, still_member: MemberCheck | None = None
+    ) -> PurgeReport:
+        """Erase members who left a ``purge`` server more than ``grace`` ago.
+
+        ``still_member(guild_id, user_id)`` lets the caller veto a purge for someone who is
+        back in the server (a rejoin missed while the bot was offline): their departure is
+        dropped instead. Each member is erased in their own transaction, so one failure is
+        logged and the others still go through.
+        """
+        async with self._sessions() as session:
+            due = await queries.departures_due(session, now - grace)
+        purged = rows = cancelled = 0
+        for guild_id, user_id, left_at in due:
+            try:
+                if still_member is not None and still_member(guild_id, user_id):
+                    cancelled += await self.cancel_departure(guild_id, user_id)
+                    continue
+                rows += await self._purge(guild_id, user_id, left_at, now, grace)
+                purged += 1
+            except Exception:
+                log.exception("guild=%s could not purge a departed member", guild_id)
+        if purged or cancelled:
+            log.info("purged %d departed members (%d rows); %d came back", purged, rows, cancelled)
+        return PurgeReport(purged, rows, cancelled)
+
+    async def _purge(
+        self, guild_id: int, user_id: int, left_at: datetime, now: datetime, grace: timedelta
+    ) -> int:
+        async with self._sessions.begin() as session:
+            counts = await queries.erase_member(session, guild_id, user_id)
+            summary = "; ".join(describe_counts(counts)) or "nothing was stored"
+            queries.add_audit_entry(
+                session,
+                guild_id,
+                None,
+                "privacy.purge",
+                f"a member who left on {left_at.date().isoformat()} was purged after "
+                f"{grace.days} days: {summary}",
+                now,
+            )
+        return sum(counts.values())
+
+
+async def _departure(session: AsyncSession, guild_id: int, user_id: int) -> MemberDeparture | None:
+    statement = select(MemberDeparture).where(
+        MemberDeparture.guild_id == guild_id, MemberDeparture.user_id == user_id
+    )
+    return await session.scalar(statement)

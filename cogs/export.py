@@ -1,0 +1,209 @@
+"""`/export ...` and `/stats`: moderators see how their group is doing and take the data elsewhere.
+
+Every export is an ephemeral file named ``waypoint-<server>-<cohort|all-cohorts>-<kind>-<date>``
+with the ``format`` as extension (``.zip`` added when it had to be compressed to fit the upload
+limit). CSV is RFC 4180, UTF-8 with a byte-order mark (read it with ``utf-8-sig``), a header
+row, CRLF line ends, ISO 8601 UTC timestamps (``2026-01-05T18:00:00Z``) and cells that start
+like a formula prefixed with ``'``. JSON is ``{"schema_version": 1, "kind", "generated_at",
+"guild_id", "cohort", "columns", "rows": [{column: value}]}`` with ids as strings. XLSX is one
+sheet with typed cells. The columns:
+
+- progress: member_id, display_name, cohort, roadmap, joined_at, current_phase,
+  checkpoints_done, checkpoints_total, percent, last_activity_at, reviews_given,
+  reviews_received, pace
+- checkpoints: member_id, display_name, cohort, roadmap, phase, checkpoint_key,
+  checkpoint_title, status (done|open), completed_at, evidence_url
+- reviews: cohort, round_week, round_started_at, due_at, group_id, reviewer_id, reviewee_id,
+  completed_at, link
+
+``bot.services.exports`` says what each value means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.charts import render_stats_png
+from bot.domain.export import ExportFormat
+from bot.services.exports import ExportKind, ExportService, StatsReport
+from cogs import _autocomplete
+from cogs._checks import moderator_only
+from cogs._ui import paged_embeds, send_pages, timestamp
+
+if TYPE_CHECKING:
+    from bot.app import WaypointBot
+
+log = logging.getLogger(__name__)
+
+FormatChoice = Literal["csv", "json", "xlsx"]
+
+KIND_TITLES: Final = {
+    ExportKind.PROGRESS: "Progress export",
+    ExportKind.CHECKPOINTS: "Checkpoint export",
+    ExportKind.REVIEWS: "Review export",
+}
+COHORT_HELP: Final = "Only this cohort (default: every cohort on the server)"
+FORMAT_HELP: Final = "csv (default, opens in spreadsheets), json (for programs) or xlsx (Excel)"
+
+
+def upload_limit(interaction: discord.Interaction[Any]) -> int:
+    """The largest file this interaction may attach (Discord's ``attachment_size_limit``)."""
+    return interaction.filesize_limit
+
+
+def actor_text(actor_id: int | None) -> str:
+    """Who did it: a mention, or a note for the command line and for erasures (never named)."""
+    return f"<@{actor_id}>" if actor_id else "*no member named*"
+
+
+def stats_summary(report: StatsReport) -> str:
+    """The few sentences sent with the /stats chart."""
+    snapshot = report.snapshot
+    if snapshot.is_empty:
+        return f"**{snapshot.cohort_label}**: no members or completions yet."
+    this_week = snapshot.weekly_completions[-1][1] if snapshot.weekly_completions else 0
+    lines = [
+        f"**{snapshot.cohort_label}**",
+        f"{snapshot.active_members:,} active members; {snapshot.stalled_members:,} stalled "
+        "(no checkpoint completed in the last 14 days).",
+        f"{report.completions_in_window:,} checkpoints completed in the last {report.weeks} weeks, "
+        f"{this_week:,} of them this week.",
+    ]
+    busiest = max(snapshot.members_per_phase, key=lambda item: item[1], default=None)
+    if busiest is not None and busiest[1]:
+        lines.append(f"Most members are at **{busiest[0]}** ({busiest[1]:,}).")
+    return "\n".join(lines)
+
+
+class ExportCog(commands.Cog):
+    def __init__(self, exports: ExportService) -> None:
+        self._exports = exports
+
+    export = app_commands.Group(
+        name="export", description="Download this server's Waypoint data (moderators)", guild_only=True
+    )
+
+    @export.command(
+        name="progress",
+        description="One row per member and cohort: progress, phase, pace, reviews (moderators)",
+    )
+    @app_commands.describe(cohort=COHORT_HELP, format=FORMAT_HELP)
+    @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @moderator_only
+    async def progress(
+        self, interaction: discord.Interaction[Any], cohort: str | None = None, format: FormatChoice = "csv"
+    ) -> None:
+        """Columns: member_id, display_name, cohort, roadmap, joined_at, current_phase,
+        checkpoints_done, checkpoints_total, percent, last_activity_at, reviews_given,
+        reviews_received, pace."""
+        await self._send_export(interaction, ExportKind.PROGRESS, cohort, format)
+
+    @export.command(
+        name="checkpoints",
+        description="One row per member and checkpoint: done or open, when, evidence (moderators)",
+    )
+    @app_commands.describe(cohort=COHORT_HELP, format=FORMAT_HELP)
+    @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @moderator_only
+    async def checkpoints(
+        self, interaction: discord.Interaction[Any], cohort: str | None = None, format: FormatChoice = "csv"
+    ) -> None:
+        """Columns: member_id, display_name, cohort, roadmap, phase, checkpoint_key,
+        checkpoint_title, status, completed_at, evidence_url."""
+        await self._send_export(interaction, ExportKind.CHECKPOINTS, cohort, format)
+
+    @export.command(name="reviews", description="Every review round, pair and completed review (moderators)")
+    @app_commands.describe(cohort=COHORT_HELP, format=FORMAT_HELP)
+    @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @moderator_only
+    async def reviews(
+        self, interaction: discord.Interaction[Any], cohort: str | None = None, format: FormatChoice = "csv"
+    ) -> None:
+        """Columns: cohort, round_week, round_started_at, due_at, group_id, reviewer_id,
+        reviewee_id, completed_at, link."""
+        await self._send_export(interaction, ExportKind.REVIEWS, cohort, format)
+
+    @export.command(
+        name="audit", description="Who exported or erased data on this server, newest first (moderators)"
+    )
+    @moderator_only
+    async def audit(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild_id is not None
+        entries = await self._exports.recent_audit(interaction.guild_id)
+        if not entries:
+            await interaction.response.send_message(
+                "Nothing has been exported or erased yet.", ephemeral=True
+            )
+            return
+        lines = [
+            f"{timestamp(entry.created_at, 'f')} · {actor_text(entry.actor_id)} · `{entry.action}`\n"
+            f"{discord.utils.escape_markdown(entry.detail)}"
+            for entry in entries
+        ]
+        embeds = paged_embeds(f"Audit log: the last {len(entries)} exports and erasures", lines)
+        await send_pages(interaction, embeds, ephemeral=True)
+
+    @app_commands.command(
+        name="stats", description="A chart of members per phase, weekly completions, stalled members"
+    )
+    @app_commands.guild_only()
+    @app_commands.describe(cohort=COHORT_HELP)
+    @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @moderator_only
+    async def stats(self, interaction: discord.Interaction[Any], cohort: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self._exports.stats(interaction.guild_id, cohort)
+        png = await asyncio.to_thread(render_stats_png, report.snapshot)
+        day = report.generated_at.date().isoformat()
+        await interaction.followup.send(
+            stats_summary(report),
+            file=discord.File(io.BytesIO(png), filename=f"waypoint-stats-{day}.png"),
+            ephemeral=True,
+        )
+
+    async def _send_export(
+        self, interaction: discord.Interaction[Any], kind: ExportKind, cohort: str | None, format: str
+    ) -> None:
+        assert interaction.guild is not None
+        # Building a large server's export takes seconds: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        fmt = ExportFormat(format)
+        built = await self._exports.export_file(
+            interaction.guild.id,
+            interaction.guild.name,
+            cohort,
+            kind,
+            fmt,
+            upload_limit(interaction),
+            actor_id=interaction.user.id,
+        )
+        summary = built.summary
+        content = (
+            f"{KIND_TITLES[kind]} of **{summary.cohort_name or 'every cohort'}**: "
+            f"{summary.rows:,} rows as {fmt.value.upper()}."
+        )
+        if built.zipped:
+            content += " It was larger than the upload limit here, so it is zipped."
+        try:
+            await interaction.followup.send(
+                content, file=discord.File(io.BytesIO(built.payload), filename=built.filename), ephemeral=True
+            )
+        except discord.HTTPException as error:
+            log.warning("guild=%s export upload failed: %s", interaction.guild.id, error)
+            await interaction.followup.send(
+                f"Discord refused the file ({error.status}). Try a smaller export with the `cohort` option"
+                " or another `format`.",
+                ephemeral=True,
+            )
+
+
+async def setup(bot: WaypointBot) -> None:
+    await bot.add_cog(ExportCog(bot.services.exports))

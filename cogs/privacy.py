@@ -1,0 +1,197 @@
+"""`/privacy ...`: members see everything Waypoint holds about them here, or have it erased.
+
+Also the server's on-leave policy (``/config on-leave``): departures are recorded by the
+``on_member_remove`` listener, cancelled by ``on_member_join``, and the hourly ``privacy-purge``
+job erases members who left a ``purge`` server more than seven days ago.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+import discord
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.triggers.interval import IntervalTrigger
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.export import ExportFormat, export_filename, fit_to_limit
+from bot.services.privacy import PURGE_GRACE, ErasureReport, PrivacyService
+from cogs._ui import ERROR_COLOUR
+
+if TYPE_CHECKING:
+    from bot.app import WaypointBot
+
+log = logging.getLogger(__name__)
+
+PURGE_JOB_ID: Final = "privacy-purge"
+PURGE_INTERVAL_HOURS: Final = 1
+CONFIRM_TIMEOUT_SECONDS: Final = 60.0
+
+FORGET_ME_WARNING: Final = (
+    "This deletes everything Waypoint stores about you on **{guild}**: your cohort memberships and"
+    " progress, your checkpoint evidence and notes, and your review opt-ins. Review rounds you took"
+    " part in stay, with your name removed. It cannot be undone, and it only affects this server."
+    "\n\nDownload a copy first with `/privacy my-data` if you want one."
+)
+TIMED_OUT: Final = (
+    "No answer within a minute, so nothing was deleted. Run `/privacy forget-me` again if you still want to."
+)
+
+
+def erasure_message(report: ErasureReport) -> str:
+    lines = report.lines()
+    if not lines:
+        return "There was nothing stored about you on this server, so nothing was deleted."
+    return "Done. Waypoint no longer holds your data on this server:\n" + "\n".join(
+        f"• {line}" for line in lines
+    )
+
+
+class ForgetMeView(discord.ui.View):
+    """Confirm or cancel an erasure; only the member who asked can answer, within a minute.
+
+    A timeout disables the buttons and deletes nothing.
+    """
+
+    def __init__(self, privacy: PrivacyService, guild_id: int, owner_id: int, *, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._privacy = privacy
+        self._guild_id = guild_id
+        self._owner_id = owner_id
+        self._answered = False
+        self.message: discord.InteractionMessage | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self._owner_id:
+            await interaction.response.send_message(
+                "Only the member who asked can confirm their own erasure.", ephemeral=True
+            )
+            return False
+        return True
+
+    @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        if self._answered:
+            return
+        self._answered = True
+        self.stop()
+        report = await self._privacy.forget_me(self._guild_id, self._owner_id)
+        await interaction.response.edit_message(content=erasure_message(report), embed=None, view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
+        if self._answered:
+            return
+        self._answered = True
+        self.stop()
+        await interaction.response.edit_message(
+            content="Cancelled: nothing was deleted.", embed=None, view=None
+        )
+
+    async def on_timeout(self) -> None:
+        if self._answered or self.message is None:
+            return
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        with contextlib.suppress(discord.HTTPException):  # the message may be gone already
+            await self.message.edit(content=TIMED_OUT, embed=None, view=self)
+
+
+class PrivacyCog(commands.Cog):
+    def __init__(self, bot: WaypointBot, privacy: PrivacyService) -> None:
+        self._bot = bot
+        self._privacy = privacy
+
+    privacy = app_commands.Group(
+        name="privacy", description="See or delete what Waypoint stores about you", guild_only=True
+    )
+
+    async def cog_load(self) -> None:
+        self._bot.scheduler.add_job(
+            self.run_purge,
+            IntervalTrigger(hours=PURGE_INTERVAL_HOURS),
+            id=PURGE_JOB_ID,
+            name="purge members who left servers with the purge policy",
+            replace_existing=True,
+        )
+
+    async def cog_unload(self) -> None:
+        with contextlib.suppress(JobLookupError):
+            self._bot.scheduler.remove_job(PURGE_JOB_ID)
+
+    @privacy.command(
+        name="my-data", description="Download everything Waypoint stores about you on this server"
+    )
+    async def my_data(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild is not None
+        data = await self._privacy.my_data(interaction.guild.id, interaction.user.id)
+        filename = export_filename(
+            interaction.guild.name, None, "my-data", self._bot.clock().date(), ExportFormat.JSON
+        )
+        fitted = fit_to_limit(filename, data.payload, interaction.filesize_limit)
+        if fitted is None:
+            await interaction.response.send_message(
+                "Your data is larger than the upload limit here, even zipped; please ask a moderator"
+                " to contact the bot's operator for a copy.",
+                ephemeral=True,
+            )
+            return
+        sections = sum(1 for size in data.section_sizes.values() if size)
+        server = discord.utils.escape_markdown(interaction.guild.name)
+        await interaction.response.send_message(
+            f"Everything Waypoint stores about you on **{server}**:"
+            f" {data.records} records in {sections} sections (JSON, schema version 1). Other members' ids are"
+            " left out. To delete it all, use `/privacy forget-me`.",
+            file=discord.File(io.BytesIO(fitted[1]), filename=fitted[0]),
+            ephemeral=True,
+        )
+
+    @privacy.command(
+        name="forget-me", description="Delete everything Waypoint stores about you on this server"
+    )
+    async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild is not None
+        view = ForgetMeView(
+            self._privacy, interaction.guild.id, interaction.user.id, timeout=CONFIRM_TIMEOUT_SECONDS
+        )
+        embed = discord.Embed(
+            title="Delete your Waypoint data?",
+            description=FORGET_ME_WARNING.format(guild=discord.utils.escape_markdown(interaction.guild.name)),
+            colour=ERROR_COLOUR,
+        )
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        view.message = await interaction.original_response()
+
+    @commands.Cog.listener("on_member_remove")
+    async def record_departure(self, member: discord.Member) -> None:
+        if member.bot:
+            return
+        if await self._privacy.record_departure(member.guild.id, member.id, self._bot.clock()):
+            log.info("guild=%s user=%s left; departure recorded", member.guild.id, member.id)
+
+    @commands.Cog.listener("on_member_join")
+    async def cancel_departure(self, member: discord.Member) -> None:
+        if member.bot:
+            return
+        if await self._privacy.cancel_departure(member.guild.id, member.id):
+            log.info("guild=%s user=%s came back; their data is kept", member.guild.id, member.id)
+
+    async def run_purge(self) -> None:
+        """The hourly job: erase members whose grace period in a ``purge`` server is over."""
+        try:
+            await self._privacy.purge_due(self._bot.clock(), PURGE_GRACE, still_member=self._still_member)
+        except Exception:  # the scheduler must keep running; the next hour tries again
+            log.exception("the privacy purge failed")
+
+    def _still_member(self, guild_id: int, user_id: int) -> bool:
+        guild = self._bot.get_guild(guild_id)
+        return guild is not None and guild.get_member(user_id) is not None
+
+
+async def setup(bot: WaypointBot) -> None:
+    await bot.add_cog(PrivacyCog(bot, bot.services.privacy))
