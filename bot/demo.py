@@ -65,7 +65,7 @@ async def run_demo(out: Any = None) -> int:
         settings = Settings(
             discord_token="demo",
             database_url=f"sqlite+aiosqlite:///{Path(folder) / 'demo.sqlite3'}",
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )
         bot = create_bot(settings)
         async with simcord.run(bot) as env:
@@ -105,6 +105,8 @@ async def run_demo(out: Any = None) -> int:
                 (ana, "ana", "checkpoint done", {"checkpoint": "crud-apii"}),
                 (ana, "ana", "progress", {}),
                 (ben, "ben", "cohort info", {"cohort": "Spring Python"}),
+                # Weekly prompts: a moderator posts this week's prompt without waiting for Monday.
+                (mia, "mia (moderator)", "prompts post-now", {"cohort": "Spring Python"}),
             ]
             write("Waypoint demo: a simulated server, the real bot, no token.")
             for actor, who, command, options in script:
@@ -114,5 +116,10 @@ async def run_demo(out: Any = None) -> int:
                     for key, value in options.items()
                 )
                 write(render(who, f"/{command} {shown}".rstrip(), result))
+            prompt = channel.last_message
+            if prompt is not None and prompt.embeds and prompt.interaction_metadata is None:
+                write(f"\n▶ #{channel.name} now shows the weekly prompt (posted by the bot itself)")
+                for embed in prompt.embeds:
+                    write("\n".join(render_embed(embed)))
         await bot.close()
     return 0

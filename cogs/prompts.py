@@ -246,6 +246,12 @@ class PromptsCog(commands.Cog):
                 problem = f"HTTP {error.status}"
             except (TimeoutError, aiohttp.ClientError, OSError) as error:
                 problem = f"{type(error).__name__}: {error}"
+            except Exception as error:  # a bug: record it so the week isn't left 'claimed'
+                log.exception(
+                    "guild=%s cohort=%s week=%s: sending failed", post.guild_id, post.cohort_id, post.week
+                )
+                await self._prompts.mark_failed(post, f"{type(error).__name__}: {error}", attention=None)
+                return Delivery("failed", reason="something went wrong on our side; the error was logged")
             else:
                 await self._prompts.mark_sent(post, message.id)
                 log.info(
@@ -311,16 +317,15 @@ class PromptsCog(commands.Cog):
         assert interaction.guild_id is not None
         claimed = await self._prompts.claim_current(interaction.guild_id, cohort)
         if isinstance(claimed, PostedBefore):
-            where = (
-                message_link(claimed.guild_id, claimed.channel_id, claimed.message_id)
-                if claimed.message_id
-                else f"<#{claimed.channel_id}>"
-            )
-            await interaction.response.send_message(
-                f"Week {claimed.week} of **{claimed.cohort_name}** was already posted: {where}. "
-                "I won't post it twice.",
-                ephemeral=True,
-            )
+            if claimed.message_id:
+                link = message_link(claimed.guild_id, claimed.channel_id, claimed.message_id)
+                answer = f"Week {claimed.week} of **{claimed.cohort_name}** was already posted: {link}"
+            else:
+                answer = (
+                    f"Week {claimed.week} of **{claimed.cohort_name}** is being posted in "
+                    f"<#{claimed.channel_id}> right now"
+                )
+            await interaction.response.send_message(f"{answer}. I won't post it twice.", ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:

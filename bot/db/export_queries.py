@@ -53,7 +53,11 @@ from bot.db.models import (
     ReviewRound,
 )
 
-BATCH_ROWS: Final = 2_000
+# Rows fetched per round trip. Small on purpose: SQLAlchemy's row objects are garbage-collector
+# containers, and the more of them are alive at once, the more get promoted to the oldest
+# generation and trigger full collections of the whole process (2,000 made the long export
+# spend a third of its time in the collector; 500 cuts that by two thirds).
+BATCH_ROWS: Final = 500
 
 Row = tuple[object, ...]
 AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"

@@ -309,6 +309,9 @@ class PromptService:
                 target, due_at = prompts.next_post(slot, cohort.start_date, now)
                 target = min(target, closing)
             row = await PromptPostRepository(session).get(cohort.id, target)
+            if target == closing and row is None and due_at <= now and cohort.finished_at is None:
+                # A closing message whose slot passed unposted still goes out at the next fire.
+                due_at = prompts.next_post(slot, cohort.start_date, now)[1]
             content = await self._compose(session, cohort, roadmap, target, now)
         return PromptPreview(
             cohort_name=cohort.name,

@@ -140,9 +140,10 @@ async def test_a_failing_channel_does_not_stop_other_cohorts(world: World) -> No
         start="2026-01-01",
         timezone="Europe/Berlin",
     )
-    world.env.inject_error(
-        "POST", f"/channels/{world.channel.id}/messages", status=403, code=50013, times=None
-    )
+    # After the cohort was set up, someone takes Send Messages away from the bot in its channel.
+    study = bot_of(world).get_channel(world.channel.id)
+    assert isinstance(study, discord.TextChannel)
+    await study.set_permissions(study.guild.me, send_messages=False)
     await advance_to(world, WEEK_1_SLOT)
     await asyncio.gather(fire(world, 1), fire(world, 2))
 
@@ -413,6 +414,9 @@ async def test_schedule_moves_the_next_run_and_mentions_only_the_role(world: Wor
 async def test_a_finished_cohort_gets_one_closing_message_then_stops(world: World) -> None:
     # python-europe runs 52 weeks; a cohort that started in November 2024 is past its end.
     await world.create_cohort(start="2024-11-01")
+    coming = await world.alice.slash(world.channel, "prompts preview", cohort="Spring")
+    assert "closing message" in coming.response.content
+    assert f"Would be posted <t:{int(WEEK_1_SLOT.timestamp())}:F>" in coming.response.content
     await advance_to(world, WEEK_1_SLOT)
     await fire(world)
     closing = embeds_in(world.channel)

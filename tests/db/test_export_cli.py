@@ -18,6 +18,10 @@ from tests.db.conftest import FakeClock
 from tests.db.test_exports import ALICE, BOB, CAROL, GUILD, OTHER_GUILD, seed_server
 
 
+def names(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
 @pytest.fixture
 async def seeded(services: Services, clock: FakeClock) -> None:
     await seed_server(services, clock)
@@ -40,7 +44,7 @@ async def test_progress_csv_is_written_and_summarised(
     entries = await services.exports.recent_audit(GUILD)
     assert (entries[0].actor_id, entries[0].action) == (None, "export.progress")
     assert entries[0].detail.endswith("via command line")
-    assert [path.name for path in output.parent.iterdir()] == ["progress.csv"]  # no partial file left
+    assert names(output.parent) == ["progress.csv"]  # no partial file left
 
 
 async def test_checkpoints_in_json_and_xlsx_for_one_cohort(
@@ -64,29 +68,33 @@ async def test_checkpoints_in_json_and_xlsx_for_one_cohort(
 async def test_unknown_server_and_cohort_have_their_own_exit_codes(
     settings: Settings, seeded: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    output = tmp_path / "x.csv"
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    output = folder / "x.csv"
 
     assert await run_export(settings, 777, None, "progress", "csv", output) == EXIT_UNKNOWN_GUILD
     assert "no Waypoint data for server 777" in capsys.readouterr().err
     assert await run_export(settings, GUILD, "Sprung", "progress", "csv", output) == EXIT_UNKNOWN_COHORT
     error = capsys.readouterr().err
     assert "There is no cohort called Sprung in this server. Did you mean 'Spring'?" in error
-    assert list(tmp_path.iterdir()) == []
+    assert names(folder) == []
     # The other server's data is there, and separate.
     assert await run_export(settings, OTHER_GUILD, None, "progress", "csv", output) == EXIT_OK
-    assert output.read_text(encoding="utf-8-sig").count("\r\n") == 2
+    assert output.read_bytes().count(b"\r\n") == 2  # the header and Eve
 
 
 async def test_an_existing_file_is_only_replaced_by_a_complete_export(
     settings: Settings, seeded: None, tmp_path: Path
 ) -> None:
-    output = tmp_path / "keep.csv"
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    output = folder / "keep.csv"
     output.write_text("previous export\n", encoding="utf-8")
 
     assert await run_export(settings, GUILD, "Nope", "reviews", "csv", output) == EXIT_UNKNOWN_COHORT
 
     assert output.read_text(encoding="utf-8") == "previous export\n"
-    assert [path.name for path in tmp_path.iterdir()] == ["keep.csv"]
+    assert names(folder) == ["keep.csv"]
 
 
 async def test_an_unmigrated_database_is_refused(
