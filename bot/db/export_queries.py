@@ -2,8 +2,8 @@
 
 Exports of a large server walk hundreds of thousands of rows, so everything here is Core SQL
 (no ORM objects, no identity map) streamed from the cursor in batches with ``yield_per``: memory
-stays flat whatever the server's size. Callers get lists of plain tuples, ready for
-``bot.domain.export``.
+stays flat whatever the server's size. Callers get batches of export rows (tuples in the
+column order of ``bot.domain.export``) or of small records to finish into rows.
 
 Timestamps in the two big streams are selected as raw values and converted by ``utc_timestamp``:
 SQLAlchemy's per-value type processing (``UTCDateTime``) costs more than the whole CSV
@@ -92,7 +92,8 @@ def _raw(column: Any, name: str) -> ColumnElement[Any]:
 async def _stream(session: AsyncSession, statement: AnySelect) -> AsyncIterator[Sequence[Any]]:
     """The statement's rows in batches from a server-side cursor, on the session's connection.
 
-    Executed by Core, not by the ORM session, so the rows are plain tuples with no ORM loading.
+    Executed by Core on the session's connection, not through the ORM session: the rows are
+    tuple-like ``Row`` objects, with no ORM loading or identity map.
     """
     connection = await session.connection()
     result = await connection.stream(statement.execution_options(yield_per=BATCH_ROWS))

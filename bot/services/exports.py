@@ -202,8 +202,9 @@ class ExportService:
             try:
                 rows = await _pump(batches, sink)
             except ExportTooLargeError as error:
+                reason = str(error)
                 raise InvalidInputError(
-                    f"{error}, and this export has more. Use `format:csv`"
+                    f"{reason[:1].upper()}{reason[1:]}, and this export has more. Use `format:csv`"
                     + ("." if scope.cohort_name else ", or narrow it with the `cohort` option.")
                 ) from error
         summary = ExportSummary(kind, fmt, guild_id, scope.cohort_name, rows, out.tell() - start)

@@ -498,7 +498,10 @@ async def test_too_many_rows_for_excel_is_a_friendly_error(
 ) -> None:
     monkeypatch.setattr(export, "XLSX_MAX_DATA_ROWS", 10)
 
-    with pytest.raises(InvalidInputError, match="`format:csv`"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^An Excel sheet holds at most 10 rows, and this export has more\. Use `format:csv`",
+    ):
         await export_bytes(services, ExportKind.CHECKPOINTS, ExportFormat.XLSX)
     # Other formats are not limited.
     assert len(csv_rows(await export_bytes(services, ExportKind.CHECKPOINTS))) == 53
@@ -524,6 +527,16 @@ async def test_large_export_streams_in_batches(
         if row["checkpoint_key"] == "dev-environment" and row["status"] == "done"
     ]
     assert done == [str(CAROL)] + [str(user) for user in range(101, 160, 2)]
+
+
+async def test_review_rows_are_the_same_whatever_the_batch_size(
+    services: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = await export_bytes(services, ExportKind.REVIEWS)
+    monkeypatch.setattr("bot.db.export_queries.BATCH_ROWS", 2)
+
+    assert await export_bytes(services, ExportKind.REVIEWS) == whole
+    assert len(csv_rows(whole)) == 10
 
 
 # ---------------------------------------------------------------------------------- stats
