@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from matplotlib.axes import Axes
@@ -18,25 +17,9 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ticker import MaxNLocator
 
+from bot.domain.stats import StatsSnapshot
 
-@dataclass(frozen=True, slots=True)
-class StatsSnapshot:
-    """What /stats shows, already counted by a service. Phases come in roadmap order."""
-
-    cohort_label: str
-    members_per_phase: Sequence[tuple[str, int]]
-    weekly_completions: Sequence[tuple[str, int]]  # (week label, checkpoints completed)
-    stalled_members: int
-    active_members: int
-
-    @property
-    def is_empty(self) -> bool:
-        return (
-            self.active_members == 0
-            and self.stalled_members == 0
-            and not any(count for _, count in self.members_per_phase)
-            and not any(count for _, count in self.weekly_completions)
-        )
+__all__ = ["StatsSnapshot", "render_stats_png"]
 
 
 # Palette. Discord shows images on #313338 (dark theme) or #ffffff (light theme), and no text

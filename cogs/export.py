@@ -30,7 +30,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.charts import render_stats_png
 from bot.domain.export import ExportFormat
 from bot.services.exports import ExportKind, ExportService, StatsReport
 from cogs import _autocomplete
@@ -161,6 +160,8 @@ class ExportCog(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self._exports.stats(interaction.guild_id, cohort)
+        from bot.charts import render_stats_png  # matplotlib loads on the first chart, not at start-up
+
         png = await asyncio.to_thread(render_stats_png, report.snapshot)
         day = report.generated_at.date().isoformat()
         await interaction.followup.send(

@@ -38,7 +38,6 @@ from typing import IO, BinaryIO, Final, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.charts import StatsSnapshot
 from bot.clock import Clock
 from bot.db import export_queries as queries
 from bot.db.export_queries import AuditRecord, CohortRecord, Row
@@ -58,6 +57,7 @@ from bot.domain.export import (
 )
 from bot.domain.progress import expected_by_day, pace_of
 from bot.domain.roadmap import Roadmap
+from bot.domain.stats import StatsSnapshot
 from bot.services.cohorts import CohortService
 
 log = logging.getLogger(__name__)
