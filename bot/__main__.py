@@ -58,16 +58,23 @@ def _load_settings() -> Settings:
 
 
 def _content_check(settings: Settings, path: Path | None) -> int:
-    from bot.content import check_content
+    from bot.content import ContentError, check_content, load_roadmap_file
 
     target = path or settings.content_dir
-    errors = check_content(target)
+    if target.is_file():
+        try:
+            load_roadmap_file(target)
+            errors: list[str] = []
+        except ContentError as error:
+            errors = list(error.problems)
+    else:
+        errors = check_content(target)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
         print(f"{len(errors)} problem(s) in {target}", file=sys.stderr)
         return 1
-    print(f"{target}: all roadmaps are valid")
+    print(f"{target}: {'the roadmap is' if target.is_file() else 'all roadmaps are'} valid")
     return 0
 
 

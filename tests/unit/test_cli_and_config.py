@@ -100,3 +100,13 @@ def test_every_cog_module_is_an_extension() -> None:
         extensions
     )
     assert not any(name.split(".")[-1].startswith("_") for name in extensions)
+
+
+def test_content_check_accepts_a_single_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shipped = REPO / "data/roadmaps/nodejs-path.yaml"
+    assert main(["content", "check", str(shipped)]) == 0
+    broken = tmp_path / "nodejs-path.yaml"
+    broken.write_text(shipped.read_text().replace("duration_days: 21", "duration_days: -21", 1))
+    assert main(["content", "check", str(broken)]) == 1
+    error = capsys.readouterr().err
+    assert "nodejs-path.yaml" in error and "phase 1 'javascript-basics'" in error and "duration_days" in error
