@@ -65,12 +65,12 @@ def _content_check(settings: Settings, path: Path | None) -> int:
         try:
             load_roadmap_file(target)
             errors: list[str] = []
-        except ContentError as error:
-            errors = list(error.problems)
+        except ContentError as invalid:
+            errors = list(invalid.problems)
     else:
         errors = check_content(target)
-    for error in errors:
-        print(error, file=sys.stderr)
+    for problem in errors:
+        print(problem, file=sys.stderr)
     if errors:
         print(f"{len(errors)} problem(s) in {target}", file=sys.stderr)
         return 1

@@ -646,11 +646,6 @@ def _reviews(guild_id: int, side: ColumnElement[bool]) -> AnySelect:
     )
 
 
-# Written in place of ``cohorts.created_by`` (a required column) when its author is erased:
-# no Discord id is 0, so it reads as "nobody".
-ERASED_USER_ID: Final = 0
-
-
 async def erase_member(session: AsyncSession, guild_id: int, user_id: int) -> dict[str, int]:
     """Delete one member's own rows in one guild and anonymise their place in shared history.
 
@@ -707,7 +702,7 @@ async def erase_member(session: AsyncSession, guild_id: int, user_id: int) -> di
         "cohorts_created_anonymised": await count(
             update(Cohort)
             .where(Cohort.guild_id == guild_id, Cohort.created_by == user_id)
-            .values(created_by=ERASED_USER_ID)
+            .values(created_by=None)
         ),
         "data_requests_anonymised": await count(
             update(AuditEntry)

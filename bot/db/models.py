@@ -60,7 +60,8 @@ class Cohort(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     weekday: Mapped[int] = mapped_column(Integer)
     slot_time: Mapped[time] = mapped_column(Time)
-    created_by: Mapped[int] = mapped_column(BigInteger)
+    # NULL once the moderator who opened the cohort asked to be forgotten.
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Weekly prompts
     prompts_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
