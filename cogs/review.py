@@ -19,9 +19,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.errors import InvalidInputError
+from bot.domain.reviews import MISSED_ROUNDS_LIMIT
 from bot.scheduling import WeeklySlotTrigger
 from bot.services.reviews import (
-    MISSED_ROUNDS_LIMIT,
     AutoSnoozed,
     GroupView,
     HistoryView,

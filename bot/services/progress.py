@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import logging
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,6 +14,7 @@ from bot.db.models import CheckpointCompletion, Cohort
 from bot.db.repositories import CompletionRepository, MemberRepository
 from bot.domain import calendar, schedule
 from bot.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError, did_you_mean
+from bot.domain.links import validate_web_link
 from bot.domain.progress import ProgressReport, compute_progress
 from bot.domain.roadmap import Checkpoint, Phase, Roadmap
 from bot.services.cohorts import CohortService
@@ -45,15 +45,7 @@ class ProgressView:
 
 
 def validate_evidence(url: str | None) -> str | None:
-    if url is None or not url.strip():
-        return None
-    url = url.strip()
-    if len(url) > MAX_URL:
-        raise InvalidInputError(f"Evidence links can be at most {MAX_URL} characters.")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in url:
-        raise InvalidInputError("Evidence must be a web link starting with http:// or https://.")
-    return url
+    return validate_web_link(url, label="Evidence", max_length=MAX_URL)
 
 
 def validate_note(note: str | None) -> str | None:

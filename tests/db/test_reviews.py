@@ -14,14 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db.engine import create_sessionmaker
 from bot.db.models import ReviewGroup, ReviewRound
 from bot.domain.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from bot.domain.reviews import MISSED_ROUNDS_LIMIT, REVIEW_WINDOW, round_seed
 from bot.services.container import Services
-from bot.services.reviews import (
-    MISSED_ROUNDS_LIMIT,
-    REVIEW_WINDOW,
-    Participation,
-    RoundOutcome,
-    round_seed,
-)
+from bot.services.reviews import Participation, RoundOutcome
 from tests.db.conftest import FakeClock
 
 GUILD, OTHER_GUILD = 1001, 2002

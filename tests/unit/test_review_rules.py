@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.content import load_catalog
 from bot.domain.errors import InvalidInputError
-from bot.services.reviews import (
+from bot.domain.reviews import (
     MAX_LANGUAGES,
     MISSED_ROUNDS_LIMIT,
     first_skippable_week,

@@ -1,0 +1,133 @@
+"""Rules of peer-review rounds that need no database: input checks, snoozes, streaks, reminders.
+
+The pairing itself lives in ``bot.domain.pairing``; this module is everything around it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.errors import InvalidInputError
+from bot.domain.links import validate_web_link
+from bot.domain.roadmap import Roadmap
+
+MAX_LANGUAGES = 10
+MAX_LANGUAGE_LENGTH = 20
+MAX_LANGUAGES_TEXT = 200  # the column's size
+MIN_SNOOZE_WEEKS = 1
+MAX_SNOOZE_WEEKS = 8
+MISSED_ROUNDS_LIMIT = 3
+REVIEW_WINDOW = timedelta(days=6)
+REMINDER_LEAD = timedelta(days=2)
+MAX_LINK = 500
+
+_LANGUAGE_RE = re.compile(r"[a-z0-9][a-z0-9+#. -]*")
+
+
+def parse_languages(text: str) -> tuple[str, ...]:
+    """``"Python, go ,python"`` -> ``("python", "go")``: lower case, de-duplicated, order kept."""
+    languages: list[str] = []
+    for raw in text.split(","):
+        language = " ".join(raw.split()).casefold()
+        if not language:
+            continue
+        shown = language.replace("`", "'")[:30]
+        if len(language) > MAX_LANGUAGE_LENGTH:
+            raise InvalidInputError(
+                f"`{shown}` is too long for a language name: keep each to {MAX_LANGUAGE_LENGTH} characters."
+            )
+        if _LANGUAGE_RE.fullmatch(language) is None:
+            raise InvalidInputError(
+                f"`{shown}` isn't a language name: use letters, digits, + # . - and commas between languages."
+            )
+        if language not in languages:
+            languages.append(language)
+    if len(languages) > MAX_LANGUAGES:
+        raise InvalidInputError(f"List at most {MAX_LANGUAGES} languages (you gave {len(languages)}).")
+    if len(",".join(languages)) > MAX_LANGUAGES_TEXT:
+        raise InvalidInputError(f"Keep the language list under {MAX_LANGUAGES_TEXT} characters in all.")
+    return tuple(languages)
+
+
+def validate_link(url: str | None) -> str | None:
+    """An optional http(s) link to the review (a PR comment, a gist); anything else is refused."""
+    return validate_web_link(url, label="The review link", max_length=MAX_LINK)
+
+
+def validate_snooze_weeks(weeks: int) -> int:
+    if isinstance(weeks, bool) or not MIN_SNOOZE_WEEKS <= weeks <= MAX_SNOOZE_WEEKS:
+        raise InvalidInputError(
+            f"You can snooze for {MIN_SNOOZE_WEEKS} to {MAX_SNOOZE_WEEKS} weeks at a time."
+        )
+    return weeks
+
+
+def round_seed(cohort_id: int, week: int) -> int:
+    """The same seed for the same (cohort, week) in every process, so a re-run cannot differ."""
+    digest = hashlib.sha256(f"waypoint-review:{cohort_id}:{week}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1  # fits a signed 64-bit column
+
+
+def first_skippable_week(current_week: int, round_exists_this_week: bool) -> int:
+    """The week of the next round a member can still be left out of."""
+    if current_week < 1:
+        return 1
+    return current_week + 1 if round_exists_this_week else current_week
+
+
+def snoozed_until(current_week: int, round_exists_this_week: bool, weeks: int) -> int:
+    """The last week skipped when a member snoozes for ``weeks`` rounds from now."""
+    return first_skippable_week(current_week, round_exists_this_week) + validate_snooze_weeks(weeks) - 1
+
+
+def is_available(active: bool, snoozed_until_week: int | None, missed_streak: int, week: int) -> bool:
+    """Whether an opted-in participant's record lets them be paired in ``week``."""
+    if not active or missed_streak >= MISSED_ROUNDS_LIMIT:
+        return False
+    return snoozed_until_week is None or week > snoozed_until_week
+
+
+def next_missed_streak(streak: int, reviewed: bool) -> int:
+    """Rounds in a row without a review; any recorded review resets it."""
+    return 0 if reviewed else streak + 1
+
+
+def utc_offset_minutes(timezone: str | None, moment: datetime) -> int | None:
+    """The zone's offset at the round's date (DST included); None when the member gave none."""
+    if timezone is None:
+        return None
+    offset = moment.astimezone(ZoneInfo(timezone)).utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def member_phase_index(roadmap: Roadmap, completed_keys: Collection[str]) -> int:
+    """Where a member is on the roadmap: the first phase (0-based) with a checkpoint left to do."""
+    for index, phase in enumerate(roadmap.phases):
+        if any(checkpoint.key not in completed_keys for checkpoint in phase.checkpoints):
+            return index
+    return len(roadmap.phases) - 1
+
+
+def reminder_is_due(due_at: datetime, now: datetime) -> bool:
+    """A reminder goes out from two days before the due date until the due date itself."""
+    return due_at - REMINDER_LEAD <= now < due_at
+
+
+def members_without_review(
+    member_ids: Sequence[int], reviews: Collection[tuple[int, int]]
+) -> tuple[int, ...]:
+    """Members of a group who have not recorded a review of anyone in it."""
+    in_group = set(member_ids)
+    reviewed = {reviewer for reviewer, reviewee in reviews if reviewer in in_group and reviewee in in_group}
+    return tuple(user_id for user_id in member_ids if user_id not in reviewed)
+
+
+def auto_snooze_notice(cohort_name: str) -> str:
+    return (
+        f"You didn't record a review in {MISSED_ROUNDS_LIMIT} rounds in a row in **{cohort_name}**, so"
+        f" you're snoozed from review pairing; run `/review join cohort:{cohort_name}` when you're back."
+    )
