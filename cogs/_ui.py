@@ -54,6 +54,14 @@ def paged_embeds(
     return embeds
 
 
+def subject_of(
+    interaction: discord.Interaction[Any], member: discord.Member | None
+) -> tuple[discord.Member | discord.User, str]:
+    """Whom a "[member]" option is about, and how replies name them ("You" for the caller)."""
+    subject = member or interaction.user
+    return subject, "You" if subject.id == interaction.user.id else subject.display_name
+
+
 def timestamp(moment: Any, style: str = "F") -> str:
     """A Discord timestamp, shown in each reader's own timezone."""
     return discord.utils.format_dt(moment, style=style)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from bot.domain.progress import Pace
 from bot.services.progress import ProgressService, ProgressView
 from bot.services.reviews import ReviewCounts, ReviewService
 from cogs import _autocomplete
-from cogs._ui import BRAND_COLOUR, bar, timestamp
+from cogs._ui import BRAND_COLOUR, bar, subject_of, timestamp
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -75,8 +75,7 @@ class ProgressCog(commands.Cog):
         cohort: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        subject = member or interaction.user
-        who = "You" if subject.id == interaction.user.id else subject.display_name
+        subject, who = subject_of(interaction, member)
         view = await self._progress.report(interaction.guild_id, subject.id, cohort, who=who)
         reviews = await self._reviews.counts(interaction.guild_id, subject.id, view.cohort_name)
         await interaction.response.send_message(embed=progress_embed(view, subject, reviews), ephemeral=True)

@@ -35,7 +35,7 @@ from bot.services.reviews import (
 )
 from cogs import _autocomplete
 from cogs._checks import moderator_only
-from cogs._ui import BRAND_COLOUR, chunk_lines, paged_embeds, send_pages, timestamp
+from cogs._ui import BRAND_COLOUR, chunk_lines, paged_embeds, send_pages, subject_of, timestamp
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -659,8 +659,7 @@ class ReviewCog(commands.Cog):
         cohort: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        subject = member or interaction.user
-        who = "You" if subject.id == interaction.user.id else subject.display_name
+        subject, who = subject_of(interaction, member)
         history = await self._reviews.history(interaction.guild_id, subject.id, cohort, who=who)
         if not history.entries:
             verb = "haven't" if who == "You" else "hasn't"
