@@ -46,12 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy.dialects import sqlite
 
 from bot.config import Settings
+from bot.container import build_services
 from bot.content import load_catalog
-from bot.db import export_queries
 from bot.db.engine import create_engine, upgrade_database
-from bot.domain.export import ExportFormat
-from bot.services.container import build_services
-from bot.services.exports import ExportKind
+from bot.exports import queries
+from bot.exports.formats import ExportFormat
+from bot.exports.service import ExportKind
 
 GUILD, OTHER_GUILD = 880_000_000_000_000_001, 880_000_000_000_000_002
 PHASES, CHECKPOINTS_PER_PHASE = 6, 10
@@ -311,8 +311,8 @@ def main(members: int, repeats: int) -> int:
 
         if shutil.which(SQLITE_SHELL):
             statements = {
-                ExportKind.PROGRESS: export_queries.member_progress_statement(1, keys),
-                ExportKind.CHECKPOINTS: export_queries.checkpoint_rows_statement(1),
+                ExportKind.PROGRESS: queries.member_progress_statement(1, keys),
+                ExportKind.CHECKPOINTS: queries.checkpoint_rows_statement(1),
             }
             for kind, statement in statements.items():
                 sql = literal_sql(statement)

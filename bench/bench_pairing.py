@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.domain.pairing import Candidate, PairingHistory, daytime_overlap_minutes, make_groups
+from bot.reviews.pairing import Candidate, PairingHistory, daytime_overlap_minutes, make_groups
 
 RUNS = 3
 HISTORY_WEEKS = 52

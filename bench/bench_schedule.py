@@ -11,7 +11,7 @@ import statistics
 import time as clock
 from datetime import UTC, datetime, time, timedelta
 
-from bot.domain.schedule import WeeklySlot, due_between
+from bot.kernel.slots import WeeklySlot, due_between
 
 ZONES = (
     "UTC",

@@ -100,10 +100,10 @@ async def startup(path: Path, with_catch_up: bool) -> dict[str, float]:
     began = time.perf_counter()
     import cogs.prompts  # noqa: F401  (the bot process holds discord.py and the cog too)
     from bot.config import Settings
+    from bot.container import build_services
     from bot.content import load_catalog
     from bot.db.engine import create_engine
     from bot.scheduling import create_scheduler, schedule_prompt_jobs
-    from bot.services.container import build_services
 
     imported = time.perf_counter()
     settings = Settings(database_url=database_url(path), _env_file=None)  # type: ignore[call-arg]
@@ -143,10 +143,10 @@ async def startup(path: Path, with_catch_up: bool) -> dict[str, float]:
 
 async def due_in_one_minute(path: Path) -> list[str]:
     from bot.config import Settings
+    from bot.container import build_services
     from bot.content import load_catalog
     from bot.db.engine import create_engine
-    from bot.domain.schedule import due_between
-    from bot.services.container import build_services
+    from bot.kernel.slots import due_between
 
     settings = Settings(database_url=database_url(path), _env_file=None)  # type: ignore[call-arg]
     engine = create_engine(settings.database_url)

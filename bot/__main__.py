@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_status: int = asyncio.run(run_demo())
         return demo_status
     if arguments.command == "export":
-        from bot.export_cli import run_export
+        from bot.exports.cli import run_export
 
         export_status: int = asyncio.run(
             run_export(

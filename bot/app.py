@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.container import Services, build_services
 from bot.content import load_catalog
 from bot.db.engine import create_engine, upgrade_database
-from bot.domain.errors import DomainError
+from bot.kernel.errors import DomainError
 from bot.scheduling import create_scheduler
-from bot.services.container import Services, build_services
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.domain.roadmap import Roadmap
+from bot.kernel.roadmap import Roadmap
 
 ROADMAP_SUFFIXES = (".yaml", ".yml")
 _MAX_SHOWN_INPUT = 60

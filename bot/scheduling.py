@@ -14,7 +14,7 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.domain import schedule
+from bot.kernel import slots
 
 
 def create_scheduler() -> AsyncIOScheduler:
@@ -43,14 +43,14 @@ def prompt_job_id(cohort_id: int) -> str:
 class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships no type hints
     """A ``CronTrigger`` on the slot's weekday, hour and minute in the cohort's timezone.
 
-    Its fields read like any cron trigger's, but the fire times come from ``bot.domain.schedule``:
+    Its fields read like any cron trigger's, but the fire times come from ``bot.kernel.slots``:
     plain cron arithmetic repeats the fall-back hour and, on some spring-forward nights, skips a
     week (see that module), while the domain keeps exactly one fire per local week.
     """
 
     __slots__ = ("slot",)
 
-    def __init__(self, slot: schedule.WeeklySlot) -> None:
+    def __init__(self, slot: slots.WeeklySlot) -> None:
         super().__init__(
             day_of_week=slot.weekday,
             hour=slot.at.hour,
@@ -66,7 +66,7 @@ class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships
         if previous_fire_time is not None:
             reference = min(reference, previous_fire_time)
         # In UTC: a local time in the repeated fall-back hour never compares equal across zones.
-        return schedule.next_slot(self.slot, reference)
+        return slots.next_slot(self.slot, reference)
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
@@ -79,7 +79,7 @@ class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships
 
 
 @functools.lru_cache(maxsize=20_000)
-def weekly_trigger(slot: schedule.WeeklySlot) -> WeeklySlotTrigger:
+def weekly_trigger(slot: slots.WeeklySlot) -> WeeklySlotTrigger:
     """One trigger per distinct slot, shared by the cohorts that use it.
 
     A trigger holds no state between fires, so sharing is safe, and building cron fields is the
@@ -92,7 +92,7 @@ def schedule_prompt_job(
     scheduler: AsyncIOScheduler,
     fire: Callable[[int], Awaitable[None]],
     cohort_id: int,
-    slot: schedule.WeeklySlot,
+    slot: slots.WeeklySlot,
 ) -> Job:
     """Add or replace a cohort's job: ``fire(cohort_id)`` at each weekly slot."""
     return scheduler.add_job(
@@ -108,7 +108,7 @@ def schedule_prompt_job(
 def schedule_prompt_jobs(
     scheduler: AsyncIOScheduler,
     fire: Callable[[int], Awaitable[None]],
-    slots: Iterable[tuple[int, schedule.WeeklySlot]],
+    slots: Iterable[tuple[int, slots.WeeklySlot]],
 ) -> int:
     """Register every cohort's job at start-up; returns how many were added."""
     count = 0

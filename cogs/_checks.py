@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
-from bot.domain.errors import PermissionDeniedError
+from bot.kernel.errors import PermissionDeniedError
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.progress import CheckpointChange, ProgressService
+from bot.progress.service import CheckpointChange, ProgressService
 from cogs import _autocomplete
 from cogs._ui import bar
 

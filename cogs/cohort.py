@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.errors import PermissionDeniedError
-from bot.domain.roadmap import describe_duration
-from bot.services.cohorts import CohortService, CohortSummary
+from bot.cohorts.service import CohortService, CohortSummary
+from bot.kernel.errors import PermissionDeniedError
+from bot.kernel.roadmap import describe_duration
 from cogs import _autocomplete
 from cogs._checks import moderator_only
 from cogs._ui import BRAND_COLOUR, timestamp

@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.guild_config import GuildConfigService
-from bot.services.privacy import PURGE_GRACE
+from bot.cohorts.settings import GuildConfigService
+from bot.privacy.service import PURGE_GRACE
 from cogs._checks import manage_guild_only
 
 if TYPE_CHECKING:

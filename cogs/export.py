@@ -16,7 +16,7 @@ sheet with typed cells. The columns:
 - reviews: cohort, round_week, round_started_at, due_at, group_id, reviewer_id, reviewee_id,
   completed_at, link
 
-``bot.services.exports`` says what each value means.
+``bot.exports.service`` says what each value means.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.export import ExportFormat
-from bot.services.exports import ExportKind, ExportService, StatsReport
+from bot.exports.formats import ExportFormat
+from bot.exports.service import ExportKind, ExportService, StatsReport
 from cogs import _autocomplete
 from cogs._checks import moderator_only
 from cogs._ui import paged_embeds, send_pages, timestamp
@@ -160,7 +160,7 @@ class ExportCog(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self._exports.stats(interaction.guild_id, cohort)
-        from bot.charts import render_stats_png  # matplotlib loads on the first chart, not at start-up
+        from bot.stats.chart import render_stats_png  # matplotlib loads on the first chart, not at start-up
 
         png = await asyncio.to_thread(render_stats_png, report.snapshot)
         day = report.generated_at.date().isoformat()

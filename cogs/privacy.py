@@ -18,8 +18,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.export import ExportFormat, export_filename, fit_to_limit
-from bot.services.privacy import PURGE_GRACE, ErasureReport, PrivacyService
+from bot.exports.formats import ExportFormat, export_filename, fit_to_limit
+from bot.privacy.service import PURGE_GRACE, ErasureReport, PrivacyService
 from cogs._ui import ERROR_COLOUR
 
 if TYPE_CHECKING:

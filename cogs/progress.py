@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.progress import Pace
-from bot.services.progress import ProgressService, ProgressView
-from bot.services.reviews import ReviewCounts, ReviewService
+from bot.progress.rules import Pace
+from bot.progress.service import ProgressService, ProgressView
+from bot.reviews.service import ReviewCounts, ReviewService
 from cogs import _autocomplete
 from cogs._ui import BRAND_COLOUR, bar, subject_of, timestamp
 

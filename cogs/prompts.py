@@ -20,9 +20,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.prompts import PromptContent
+from bot.prompts.rules import PromptContent
+from bot.prompts.service import OutgoingPost, PostedBefore, PromptPreview, PromptService
 from bot.scheduling import PostPacer, remove_prompt_jobs, schedule_prompt_job, schedule_prompt_jobs
-from bot.services.prompts import OutgoingPost, PostedBefore, PromptPreview, PromptService
 from cogs import _autocomplete
 from cogs._checks import moderator_only
 from cogs._ui import BRAND_COLOUR, timestamp

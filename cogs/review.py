@@ -18,10 +18,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.errors import InvalidInputError
-from bot.domain.reviews import MISSED_ROUNDS_LIMIT
-from bot.scheduling import WeeklySlotTrigger
-from bot.services.reviews import (
+from bot.kernel.errors import InvalidInputError
+from bot.reviews.rules import MISSED_ROUNDS_LIMIT
+from bot.reviews.service import (
     AutoSnoozed,
     GroupView,
     HistoryView,
@@ -33,6 +32,7 @@ from bot.services.reviews import (
     StatusView,
     describe_groups,
 )
+from bot.scheduling import WeeklySlotTrigger
 from cogs import _autocomplete
 from cogs._checks import moderator_only
 from cogs._ui import BRAND_COLOUR, chunk_lines, paged_embeds, send_pages, subject_of, timestamp
@@ -288,7 +288,7 @@ class ReviewCog(commands.Cog):
             return
         self._bot.scheduler.add_job(
             self.run_weekly,
-            # A CronTrigger whose fire times come from bot.domain.schedule: one per local week,
+            # A CronTrigger whose fire times come from bot.kernel.slots: one per local week,
             # across daylight-saving changes, exactly like the weekly prompt's job.
             WeeklySlotTrigger(slot.slot),
             args=[slot.cohort_id],

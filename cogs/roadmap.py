@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.errors import InvalidInputError, NotFoundError, did_you_mean
-from bot.domain.roadmap import CheckpointKind, Phase, Roadmap, describe_duration
+from bot.kernel.errors import InvalidInputError, NotFoundError, did_you_mean
+from bot.kernel.roadmap import CheckpointKind, Phase, Roadmap, describe_duration
 from cogs import _autocomplete
 from cogs._ui import BRAND_COLOUR, paged_embeds, send_pages
 

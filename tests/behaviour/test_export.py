@@ -15,7 +15,7 @@ import pytest
 import simcord
 from PIL import Image
 
-from bot.domain.export import CHECKPOINT_COLUMNS, PROGRESS_COLUMNS, REVIEW_COLUMNS
+from bot.exports.formats import CHECKPOINT_COLUMNS, PROGRESS_COLUMNS, REVIEW_COLUMNS
 from tests.behaviour.world import World, build_world, text_of
 
 HOSTILE = '=HYPERLINK("http://evil.example","click me")'

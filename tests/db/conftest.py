@@ -11,9 +11,9 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.container import Services, build_services
 from bot.content import load_catalog
 from bot.db.engine import create_engine, upgrade_database
-from bot.services.container import Services, build_services
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""`waypoint export` through ``bot.export_cli.run_export``: files, summary line, exit codes."""
+"""`waypoint export` through ``bot.exports.cli.run_export``: files, summary line, exit codes."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from bot.config import Settings
-from bot.domain.export import CHECKPOINT_COLUMNS, PROGRESS_COLUMNS
-from bot.export_cli import EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN_COHORT, EXIT_UNKNOWN_GUILD, run_export
-from bot.services.container import Services
+from bot.container import Services
+from bot.exports.cli import EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN_COHORT, EXIT_UNKNOWN_GUILD, run_export
+from bot.exports.formats import CHECKPOINT_COLUMNS, PROGRESS_COLUMNS
 from tests.db.conftest import FakeClock
 from tests.db.test_exports import ALICE, BOB, CAROL, GUILD, OTHER_GUILD, seed_server
 

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bot.container import Services
 from bot.db.models import (
     AuditEntry,
     CheckpointCompletion,
@@ -23,12 +24,11 @@ from bot.db.models import (
     ReviewGroupMember,
     ReviewRound,
 )
-from bot.domain import export
-from bot.domain.errors import InvalidInputError, NotFoundError
-from bot.domain.export import CHECKPOINT_COLUMNS, PROGRESS_COLUMNS, REVIEW_COLUMNS, ExportFormat
-from bot.services import exports as exports_module
-from bot.services.container import Services
-from bot.services.exports import ExportKind
+from bot.exports import formats
+from bot.exports import service as exports_module
+from bot.exports.formats import CHECKPOINT_COLUMNS, PROGRESS_COLUMNS, REVIEW_COLUMNS, ExportFormat
+from bot.exports.service import ExportKind
+from bot.kernel.errors import InvalidInputError, NotFoundError
 from tests.db.conftest import FakeClock
 
 GUILD, OTHER_GUILD = 1001, 2002
@@ -496,7 +496,7 @@ async def test_export_that_cannot_fit_says_what_to_narrow(services: Services, se
 async def test_too_many_rows_for_excel_is_a_friendly_error(
     services: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(export, "XLSX_MAX_DATA_ROWS", 10)
+    monkeypatch.setattr(formats, "XLSX_MAX_DATA_ROWS", 10)
 
     with pytest.raises(
         InvalidInputError,
@@ -511,7 +511,7 @@ async def test_large_export_streams_in_batches(
     services: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batches smaller than a member's rows still give every row once, in order."""
-    monkeypatch.setattr("bot.db.export_queries.BATCH_ROWS", 3)
+    monkeypatch.setattr("bot.exports.queries.BATCH_ROWS", 3)
     for user in range(100, 160):
         await services.cohorts.join(GUILD, "Sprint", user, f"member {user}")
         if user % 2:
@@ -533,7 +533,7 @@ async def test_review_rows_are_the_same_whatever_the_batch_size(
     services: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = await export_bytes(services, ExportKind.REVIEWS)
-    monkeypatch.setattr("bot.db.export_queries.BATCH_ROWS", 2)
+    monkeypatch.setattr("bot.exports.queries.BATCH_ROWS", 2)
 
     assert await export_bytes(services, ExportKind.REVIEWS) == whole
     assert len(csv_rows(whole)) == 10

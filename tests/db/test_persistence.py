@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.container import Services
 from bot.db.engine import create_sessionmaker, schema_is_current, upgrade_database
 from bot.db.models import Base, CheckpointCompletion, Cohort
-from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
-from bot.services.container import Services
+from bot.kernel.errors import ConflictError, NotFoundError, PermissionDeniedError
 from tests.db.conftest import FakeClock, sqlite_path
 
 GUILD, OTHER_GUILD = 1001, 2002

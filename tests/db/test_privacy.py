@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.container import Services
 from bot.db.models import (
     AuditEntry,
     CheckpointCompletion,
@@ -21,10 +22,9 @@ from bot.db.models import (
     ReviewGroupMember,
     ReviewParticipant,
 )
-from bot.domain.export import ExportFormat
-from bot.services.container import Services
-from bot.services.exports import ExportKind
-from bot.services.privacy import PURGE_GRACE
+from bot.exports.formats import ExportFormat
+from bot.exports.service import ExportKind
+from bot.privacy.service import PURGE_GRACE
 from tests.db.conftest import FakeClock
 from tests.db.test_exports import (
     ALICE,

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.container import Services, build_services
 from bot.content import load_catalog
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import CheckpointCompletion, Cohort, PromptPost
-from bot.domain.errors import ConflictError
-from bot.services.container import Services, build_services
-from bot.services.prompts import OutgoingPost, PostedBefore
+from bot.kernel.errors import ConflictError
+from bot.prompts.service import OutgoingPost, PostedBefore
 from tests.db.conftest import FakeClock
 
 GUILD = 1001

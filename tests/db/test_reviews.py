@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.container import Services
 from bot.db.engine import create_sessionmaker
 from bot.db.models import ReviewGroup, ReviewRound
-from bot.domain.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from bot.domain.reviews import MISSED_ROUNDS_LIMIT, REVIEW_WINDOW, round_seed
-from bot.services.container import Services
-from bot.services.reviews import Participation, RoundOutcome
+from bot.kernel.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from bot.reviews.rules import MISSED_ROUNDS_LIMIT, REVIEW_WINDOW, round_seed
+from bot.reviews.service import Participation, RoundOutcome
 from tests.db.conftest import FakeClock
 
 GUILD, OTHER_GUILD = 1001, 2002

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain import calendar
-from bot.domain.progress import Pace, compute_progress, expected_by_day, pace_of
-from bot.domain.roadmap import Checkpoint, CheckpointKind, Phase, Roadmap
+from bot.kernel import calendar
+from bot.kernel.roadmap import Checkpoint, CheckpointKind, Phase, Roadmap
+from bot.progress.rules import Pace, compute_progress, expected_by_day, pace_of
 
 
 def phase(key: str, start: int, days: int, checkpoints: int, *, due: int | None = None) -> Phase:

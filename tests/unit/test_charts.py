@@ -8,7 +8,7 @@ import warnings
 import pytest
 from PIL import Image
 
-from bot.charts import CARD, HEIGHT_PX, WIDTH_PX, StatsSnapshot, _shorten, render_stats_png
+from bot.stats.chart import CARD, HEIGHT_PX, WIDTH_PX, StatsSnapshot, _shorten, render_stats_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

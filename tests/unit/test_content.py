@@ -19,7 +19,7 @@ from bot.content import (
     load_catalog,
     load_roadmap_file,
 )
-from bot.domain.roadmap import CheckpointKind, Roadmap, SkillPriority
+from bot.kernel.roadmap import CheckpointKind, Roadmap, SkillPriority
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTENT_DIR = REPO_ROOT / "data" / "roadmaps"

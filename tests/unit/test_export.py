@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain import export
-from bot.domain.export import (
+from bot.exports import formats
+from bot.exports.formats import (
     CHECKPOINT_COLUMNS,
     EXPORT_SCHEMA_VERSION,
     PROGRESS_COLUMNS,
@@ -410,7 +410,7 @@ def test_xlsx_sheet_title_is_made_acceptable_to_excel() -> None:
 
 
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export, "XLSX_MAX_DATA_ROWS", 2)
+    monkeypatch.setattr(formats, "XLSX_MAX_DATA_ROWS", 2)
 
     with pytest.raises(ExportTooLargeError):
         xlsx_sheet([progress_row(), progress_row(), progress_row()])

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.pairing import (
+from bot.reviews.pairing import (
     EXHAUSTIVE_LIMIT,
     PHASE_GAP_CAP,
     SHARED_LANGUAGES_CAP,

@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.content import RoadmapCatalog, default_content_dir, load_catalog
-from bot.domain import calendar, schedule
-from bot.domain.errors import InvalidInputError
-from bot.domain.prompts import (
+from bot.kernel import calendar, slots
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.roadmap import Roadmap
+from bot.prompts.rules import (
     MAX_CUSTOM_PROMPT,
     PromptContent,
     PromptKind,
@@ -28,12 +29,11 @@ from bot.domain.prompts import (
     slot_in_week,
     validate_week,
 )
-from bot.domain.roadmap import Roadmap
 from bot.scheduling import PostPacer, WeeklySlotTrigger, prompt_job_id
 
 START = date(2026, 1, 1)  # a Thursday
 GRACE = timedelta(hours=12)
-BERLIN_MONDAY_18 = schedule.WeeklySlot(weekday=0, at=time(18, 0), timezone="Europe/Berlin")
+BERLIN_MONDAY_18 = slots.WeeklySlot(weekday=0, at=time(18, 0), timezone="Europe/Berlin")
 
 
 @pytest.fixture(scope="module")
@@ -218,11 +218,11 @@ def test_slot_in_week_is_the_weeks_own_slot() -> None:
 def test_slot_in_week_agrees_with_slot_week(
     weekday: int, hour: int, minute: int, zone: str, start: date, week: int
 ) -> None:
-    slot = schedule.WeeklySlot(weekday=weekday, at=time(hour, minute), timezone=zone)
+    slot = slots.WeeklySlot(weekday=weekday, at=time(hour, minute), timezone=zone)
     instant = slot_in_week(slot, start, week)
-    assert schedule.slot_week(start, instant, zone) == week
+    assert slots.slot_week(start, instant, zone) == week
     # It is one of the schedule's own instants.
-    assert schedule.previous_slot(slot, instant) == instant
+    assert slots.previous_slot(slot, instant) == instant
 
 
 def test_scheduled_week_at_and_after_a_slot() -> None:
@@ -238,7 +238,7 @@ def test_scheduled_week_at_and_after_a_slot() -> None:
 
 def test_a_late_fire_past_midnight_still_posts_the_slots_week() -> None:
     # Slot on Wednesday 23:50 in Berlin: the last day of each cohort week that starts on Thursday.
-    slot = schedule.WeeklySlot(weekday=2, at=time(23, 50), timezone="Europe/Berlin")
+    slot = slots.WeeklySlot(weekday=2, at=time(23, 50), timezone="Europe/Berlin")
     fired_late = datetime(2026, 1, 7, 23, 5, tzinfo=UTC)  # Thursday 00:05 in Berlin: week 2 by date
     assert current_week(START, fired_late, "Europe/Berlin") == 2
     assert scheduled_week(slot, START, fired_late, GRACE) == 1
@@ -290,7 +290,7 @@ def test_trigger_agrees_with_cron_on_ordinary_weeks() -> None:
 
 
 def test_trigger_fires_the_monday_after_spring_forward_that_cron_skips() -> None:
-    slot = schedule.WeeklySlot(weekday=0, at=time(0, 30), timezone="Europe/Berlin")
+    slot = slots.WeeklySlot(weekday=0, at=time(0, 30), timezone="Europe/Berlin")
     trigger = WeeklySlotTrigger(slot)
     cron = CronTrigger(day_of_week=0, hour=0, minute=30, second=0, timezone=ZoneInfo("Europe/Berlin"))
     previous = datetime(2026, 3, 22, 23, 30, tzinfo=UTC)  # Monday 23 March 00:30 CET
@@ -301,7 +301,7 @@ def test_trigger_fires_the_monday_after_spring_forward_that_cron_skips() -> None
 
 
 def test_trigger_fires_an_ambiguous_fall_back_slot_once() -> None:
-    slot = schedule.WeeklySlot(weekday=6, at=time(2, 30), timezone="Europe/Berlin")
+    slot = slots.WeeklySlot(weekday=6, at=time(2, 30), timezone="Europe/Berlin")
     trigger = WeeklySlotTrigger(slot)
     first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST, the first occurrence
     assert trigger.get_next_fire_time(None, first - timedelta(hours=1)) == first

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.content import load_catalog
-from bot.domain.errors import InvalidInputError
-from bot.domain.reviews import (
+from bot.kernel.errors import InvalidInputError
+from bot.reviews.rules import (
     MAX_LANGUAGES,
     MISSED_ROUNDS_LIMIT,
     first_skippable_week,

@@ -13,8 +13,8 @@ from apscheduler.triggers.cron import CronTrigger
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.errors import DomainError
-from bot.domain.schedule import (
+from bot.kernel.errors import DomainError
+from bot.kernel.slots import (
     WEEKDAYS,
     CatchUp,
     ScheduleInputError,
@@ -691,7 +691,7 @@ def test_cron_trigger_agreement_on_a_grid_around_each_clock_change(zone_name: st
 
 
 def test_cron_trigger_fires_the_fall_back_repeat_that_we_skip() -> None:
-    """A canary: if APScheduler stops double-firing, the docstring of bot.domain.schedule should change."""
+    """A canary: if APScheduler stops double-firing, the docstring of bot.kernel.slots should change."""
     slot = WeeklySlot(SUN, time(2, 30), "Europe/Berlin")
     trigger = CronTrigger(day_of_week="sun", hour=2, minute=30, timezone="Europe/Berlin")
     first = trigger.get_next_fire_time(None, utc(2026, 10, 24))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from bot.domain.errors import InvalidInputError
+from bot.kernel.errors import InvalidInputError
 
 
 def validate_web_link(url: str | None, *, label: str, max_length: int) -> str | None:

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.cohorts.service import CohortService
+from bot.cohorts.settings import GuildConfigService
 from bot.config import Settings
 from bot.content import RoadmapCatalog
 from bot.db.engine import create_sessionmaker
-from bot.services.cohorts import CohortService
-from bot.services.exports import ExportService
-from bot.services.guild_config import GuildConfigService
-from bot.services.privacy import PrivacyService
-from bot.services.progress import ProgressService
-from bot.services.prompts import PromptService
-from bot.services.reviews import ReviewService
+from bot.exports.service import ExportService
+from bot.privacy.service import PrivacyService
+from bot.progress.service import ProgressService
+from bot.prompts.service import PromptService
+from bot.reviews.service import ReviewService
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ticker import MaxNLocator
 
-from bot.domain.stats import StatsSnapshot
+from bot.stats.rules import StatsSnapshot
 
 __all__ = ["StatsSnapshot", "render_stats_png"]
 

@@ -32,7 +32,7 @@ from functools import cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
-from bot.domain.errors import InvalidInputError, did_you_mean
+from bot.kernel.errors import InvalidInputError, did_you_mean
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

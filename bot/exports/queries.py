@@ -3,7 +3,7 @@
 Exports of a large server walk hundreds of thousands of rows, so everything here is Core SQL
 (no ORM objects, no identity map) streamed from the cursor in batches with ``yield_per``: memory
 stays flat whatever the server's size. Callers get batches of export rows (tuples in the
-column order of ``bot.domain.export``) or of small records to finish into rows.
+column order of ``bot.exports.formats``) or of small records to finish into rows.
 
 Timestamps in the two big streams are selected as raw values and converted by ``utc_timestamp``:
 SQLAlchemy's per-value type processing (``UTCDateTime``) costs more than the whole CSV

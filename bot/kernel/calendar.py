@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.domain.roadmap import Phase, Roadmap
+from bot.kernel.roadmap import Phase, Roadmap
 
 
 @dataclass(frozen=True, slots=True)

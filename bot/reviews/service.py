@@ -1,6 +1,6 @@
 """Weekly peer-review pairing: opting in, running a round, recording reviews, reminders, reports.
 
-``bot.domain.pairing`` decides the groups; this service decides who can be paired (opted in,
+``bot.reviews.pairing`` decides the groups; this service decides who can be paired (opted in,
 still in the cohort and the server, not snoozed) and keeps everything else in the database, which
 is the source of truth: the unique (cohort, week) key on ``review_rounds`` makes a round happen
 once a week however often the scheduler, a moderator or a restarted process asks for it.
@@ -25,13 +25,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.cohorts.repository import CohortRepository, MemberRepository
+from bot.cohorts.service import CohortService
 from bot.db.models import Cohort, ReviewCompletion, ReviewParticipant, ReviewRound
-from bot.db.repositories import CohortRepository, MemberRepository
-from bot.db.review_repository import ReviewRepository, StoredGroup
-from bot.domain import calendar, schedule
-from bot.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from bot.domain.pairing import Candidate, PairingHistory, make_groups
-from bot.domain.reviews import (
+from bot.kernel import calendar, slots
+from bot.kernel.errors import ConflictError, InvalidInputError, NotFoundError
+from bot.progress.service import ProgressService
+from bot.reviews.pairing import Candidate, PairingHistory, make_groups
+from bot.reviews.repository import ReviewRepository, StoredGroup
+from bot.reviews.rules import (
     MISSED_ROUNDS_LIMIT,
     REMINDER_LEAD,
     REVIEW_WINDOW,
@@ -49,8 +51,6 @@ from bot.domain.reviews import (
     validate_link,
     validate_snooze_weeks,
 )
-from bot.services.cohorts import CohortService
-from bot.services.progress import ProgressService
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ class ScheduleView:
     cohort_id: int
     guild_id: int
     cohort_name: str
-    slot: schedule.WeeklySlot
+    slot: slots.WeeklySlot
     enabled: bool
     follows_prompt_slot: bool
     next_run: datetime
@@ -284,7 +284,7 @@ class ReviewService:
     ) -> OptIn:
         """Opt in, or update preferences; options left out keep their saved value."""
         parsed_languages = parse_languages(languages) if languages is not None else None
-        zone = schedule.parse_timezone(timezone) if timezone is not None and timezone.strip() else None
+        zone = slots.parse_timezone(timezone) if timezone is not None and timezone.strip() else None
         now = self._clock()
         async with self._sessions.begin() as session:
             cohort = await self._progress.member_cohort(session, guild_id, user_id, cohort_name)
@@ -373,7 +373,7 @@ class ReviewService:
             if cohort is None or not cohort.review_enabled:
                 return None
             roadmap = self._cohorts.roadmap(cohort.roadmap_key)
-            where = calendar.position(cohort.start_date, schedule.local_date(now, cohort.timezone), roadmap)
+            where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
             if not where.started or where.finished:
                 log.info("cohort=%s no review round: the cohort is not running", cohort_id)
                 return None
@@ -479,7 +479,7 @@ class ReviewService:
                 week = self._week(cohort, now)
                 if week < 1:
                     continue
-                decision = schedule.catch_up_decision(
+                decision = slots.catch_up_decision(
                     self._schedule_view(cohort).slot,
                     cohort.start_date,
                     await repository.latest_round_week(cohort.id),
@@ -785,8 +785,8 @@ class ReviewService:
         enabled: bool | None = None,
     ) -> ScheduleView:
         """Move the weekly round, or turn it off; options left out keep their value."""
-        new_weekday = schedule.parse_weekday(weekday) if weekday is not None else None
-        new_time = schedule.parse_time(at) if at is not None else None
+        new_weekday = slots.parse_weekday(weekday) if weekday is not None else None
+        new_time = slots.parse_time(at) if at is not None else None
         async with self._sessions.begin() as session:
             cohort = await self._cohorts.get(session, guild_id, cohort_name)
             if new_weekday is not None:
@@ -799,7 +799,7 @@ class ReviewService:
         return self._schedule_view(cohort)
 
     def _schedule_view(self, cohort: Cohort) -> ScheduleView:
-        slot = schedule.WeeklySlot(
+        slot = slots.WeeklySlot(
             weekday=cohort.review_weekday if cohort.review_weekday is not None else cohort.weekday,
             at=cohort.review_time if cohort.review_time is not None else cohort.slot_time,
             timezone=cohort.timezone,
@@ -811,14 +811,14 @@ class ReviewService:
             slot=slot,
             enabled=cohort.review_enabled,
             follows_prompt_slot=cohort.review_weekday is None and cohort.review_time is None,
-            next_run=schedule.next_slot(slot, self._clock()),
+            next_run=slots.next_slot(slot, self._clock()),
         )
 
     # --- helpers -------------------------------------------------------------------------------
 
     def _week(self, cohort: Cohort, now: datetime) -> int:
         """The cohort week of ``now`` (0 before the start): a round's number and history index."""
-        today: date = schedule.local_date(now, cohort.timezone)
+        today: date = slots.local_date(now, cohort.timezone)
         return calendar.position(cohort.start_date, today, self._cohorts.roadmap(cohort.roadmap_key)).week
 
     async def _review_cohort(

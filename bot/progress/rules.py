@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.roadmap import Roadmap
+from bot.kernel.roadmap import Roadmap
 
 
 class Pace(StrEnum):

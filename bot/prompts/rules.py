@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain import calendar, schedule
-from bot.domain.errors import InvalidInputError
-from bot.domain.roadmap import Roadmap
+from bot.kernel import calendar, slots
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.roadmap import Roadmap
 
 MAX_CUSTOM_PROMPT = 1500
 MAX_LISTED_CHECKPOINTS = 5
@@ -88,25 +88,25 @@ def clean_custom_text(text: str) -> str:
 
 def current_week(start: date, now: datetime, timezone: str) -> int:
     """The cohort week that contains ``now``'s local date (1-based); 0 before the start."""
-    elapsed = (schedule.local_date(now, timezone) - start).days
+    elapsed = (slots.local_date(now, timezone) - start).days
     return 0 if elapsed < 0 else elapsed // 7 + 1
 
 
-def scheduled_week(slot: schedule.WeeklySlot, start: date, now: datetime, grace: timedelta) -> int:
+def scheduled_week(slot: slots.WeeklySlot, start: date, now: datetime, grace: timedelta) -> int:
     """The week a scheduled fire at ``now`` posts; 0 means nothing (the cohort hasn't started).
 
     A fire normally lands on a slot, so the week of the latest slot wins while it is recent: a slot
     late on a cohort week's last day still posts that week even if the fire runs past midnight.
     A fire far from any slot (started by hand) posts the week the cohort is in.
     """
-    latest = schedule.previous_slot(slot, now)
-    week = schedule.slot_week(start, latest, slot.timezone)
+    latest = slots.previous_slot(slot, now)
+    week = slots.slot_week(start, latest, slot.timezone)
     if week >= 1 and now - latest < grace:
         return week
     return current_week(start, now, slot.timezone)
 
 
-def slot_in_week(slot: schedule.WeeklySlot, start: date, week: int) -> datetime:
+def slot_in_week(slot: slots.WeeklySlot, start: date, week: int) -> datetime:
     """The UTC instant of the slot inside cohort week ``week``.
 
     Each 7-day cohort week holds each weekday once, so there is exactly one. The local time is read
@@ -117,12 +117,12 @@ def slot_in_week(slot: schedule.WeeklySlot, start: date, week: int) -> datetime:
     return datetime.combine(day, slot.at, tzinfo=ZoneInfo(slot.timezone)).astimezone(UTC)
 
 
-def next_post(slot: schedule.WeeklySlot, start: date, now: datetime) -> tuple[int, datetime]:
+def next_post(slot: slots.WeeklySlot, start: date, now: datetime) -> tuple[int, datetime]:
     """The next (week, instant) the schedule will post, never before the cohort's first week."""
     if current_week(start, now, slot.timezone) < 1:
         return 1, slot_in_week(slot, start, 1)
-    instant = schedule.next_slot(slot, now)
-    return schedule.slot_week(start, instant, slot.timezone), instant
+    instant = slots.next_slot(slot, now)
+    return slots.slot_week(start, instant, slot.timezone), instant
 
 
 # --- composing the post ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 - ``my_data``: every row about the caller in this server, as one JSON document (GDPR access).
 - ``forget_me``: deletes the caller's own rows and anonymises their place in shared history
-  (GDPR erasure); see ``bot.db.export_queries.erase_member`` for the exact list. The audit log
+  (GDPR erasure); see ``bot.exports.queries.erase_member`` for the exact list. The audit log
   records that an erasure happened and how many rows it touched, never who asked.
 - Leaving the server: a departure is recorded for members who have data here, and dropped if
   they come back. In servers whose policy is ``purge``, the hourly job erases members who left
@@ -26,9 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db import export_queries as queries
 from bot.db.models import MemberDeparture
-from bot.domain.export import personal_data_document
+from bot.exports import queries
+from bot.exports.formats import personal_data_document
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """``waypoint export``: the moderators' exports from the command line, for operators.
 
-Same rows and formats as ``/export`` (see ``bot.services.exports``), without Discord and
+Same rows and formats as ``/export`` (see ``bot.exports.service``), without Discord and
 without an upload limit: the file is streamed to ``--output``. It is written next to the
 target and renamed into place, so a failed export never leaves half a file behind. The export
 is recorded in the server's audit log (no actor, "via command line").
@@ -20,12 +20,12 @@ from typing import Final
 
 from bot.clock import system_clock
 from bot.config import Settings
+from bot.container import build_services
 from bot.content import load_catalog
 from bot.db.engine import create_engine, schema_is_current
-from bot.domain.errors import InvalidInputError, NotFoundError
-from bot.domain.export import ExportFormat
-from bot.services.container import build_services
-from bot.services.exports import ExportKind
+from bot.exports.formats import ExportFormat
+from bot.exports.service import ExportKind
+from bot.kernel.errors import InvalidInputError, NotFoundError
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1

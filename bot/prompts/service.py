@@ -17,9 +17,15 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.cohorts.repository import CohortRepository
+from bot.cohorts.service import CohortService
 from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, CustomPrompt
-from bot.db.prompt_repository import (
+from bot.kernel import slots
+from bot.kernel.errors import ConflictError, InvalidInputError
+from bot.kernel.roadmap import Roadmap
+from bot.prompts import rules
+from bot.prompts.repository import (
     CLAIMED,
     FAILED,
     MISSED,
@@ -28,12 +34,7 @@ from bot.db.prompt_repository import (
     PromptCohortRepository,
     PromptPostRepository,
 )
-from bot.db.repositories import CohortRepository
-from bot.domain import prompts, schedule
-from bot.domain.errors import ConflictError, InvalidInputError
-from bot.domain.prompts import PromptContent
-from bot.domain.roadmap import Roadmap
-from bot.services.cohorts import CohortService
+from bot.prompts.rules import PromptContent
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class PromptPreview:
     guild_id: int
     channel_id: int
     role_id: int | None
-    slot: schedule.WeeklySlot
+    slot: slots.WeeklySlot
     week: int
     due_at: datetime
     content: PromptContent
@@ -116,7 +117,7 @@ class CustomPromptChange:
 class ScheduleChange:
     cohort_id: int
     cohort_name: str
-    slot: schedule.WeeklySlot
+    slot: slots.WeeklySlot
     channel_id: int
     role_id: int | None
     next_week: int | None
@@ -135,8 +136,8 @@ class CatchUpPlan:
     skipped_weeks: tuple[int, ...]
 
 
-def slot_of(cohort: Cohort) -> schedule.WeeklySlot:
-    return schedule.WeeklySlot(weekday=cohort.weekday, at=cohort.slot_time, timezone=cohort.timezone)
+def slot_of(cohort: Cohort) -> slots.WeeklySlot:
+    return slots.WeeklySlot(weekday=cohort.weekday, at=cohort.slot_time, timezone=cohort.timezone)
 
 
 class PromptService:
@@ -156,14 +157,12 @@ class PromptService:
 
     # --- scheduler support ---------------------------------------------------------------------
 
-    async def job_slots(
-        self, cohort_ids: Sequence[int] | None = None
-    ) -> list[tuple[int, schedule.WeeklySlot]]:
+    async def job_slots(self, cohort_ids: Sequence[int] | None = None) -> list[tuple[int, slots.WeeklySlot]]:
         """(cohort id, slot) for every cohort, or the given ones: what the scheduler needs."""
         async with self._sessions() as session:
             rows = await PromptCohortRepository(session).slot_rows(cohort_ids)
         return [
-            (row.cohort_id, schedule.WeeklySlot(weekday=row.weekday, at=row.slot_time, timezone=row.timezone))
+            (row.cohort_id, slots.WeeklySlot(weekday=row.weekday, at=row.slot_time, timezone=row.timezone))
             for row in rows
         ]
 
@@ -178,7 +177,7 @@ class PromptService:
             cohort = await CohortRepository(session).by_id(cohort_id)
             if cohort is None or cohort.prompts_paused or cohort.finished_at is not None:
                 return None
-            week = prompts.scheduled_week(slot_of(cohort), cohort.start_date, now, self._grace)
+            week = rules.scheduled_week(slot_of(cohort), cohort.start_date, now, self._grace)
             return await self._claim(session, cohort, week, now, reclaim=False)
 
     async def claim_week(self, cohort_id: int, week: int) -> OutgoingPost | None:
@@ -200,13 +199,13 @@ class PromptService:
         async with self._sessions.begin() as session:
             cohort = await self._cohorts.get(session, guild_id, cohort_name)
             roadmap = self._cohorts.roadmap(cohort.roadmap_key)
-            week = prompts.current_week(cohort.start_date, now, cohort.timezone)
+            week = rules.current_week(cohort.start_date, now, cohort.timezone)
             if week < 1:
                 raise ConflictError(
                     f"**{cohort.name}** starts on {cohort.start_date.isoformat()}: "
                     "there is no week to post before then."
                 )
-            week = min(week, prompts.closing_week(roadmap))
+            week = min(week, rules.closing_week(roadmap))
             existing = await PromptPostRepository(session).get(cohort.id, week)
             if existing is not None and existing.status in DELIVERED:
                 return self._posted_before(cohort, week, existing.message_id, existing.sent_at)
@@ -274,11 +273,11 @@ class PromptService:
                     )
                     continue
                 last = last_weeks.get(row.cohort_id)
-                slot = schedule.WeeklySlot(weekday=row.weekday, at=row.slot_time, timezone=row.timezone)
-                decision = schedule.catch_up_decision(slot, row.start_date, last, now, self._grace)
+                slot = slots.WeeklySlot(weekday=row.weekday, at=row.slot_time, timezone=row.timezone)
+                decision = slots.catch_up_decision(slot, row.start_date, last, now, self._grace)
                 if decision.nothing_to_do:
                     continue
-                closing = prompts.closing_week(roadmap)
+                closing = rules.closing_week(roadmap)
                 week = decision.post_week
                 if week is not None and week >= closing:
                     week = closing if (last or 0) < closing else None
@@ -299,19 +298,19 @@ class PromptService:
             cohort = await self._cohorts.get(session, guild_id, cohort_name)
             roadmap = self._cohorts.roadmap(cohort.roadmap_key)
             slot = slot_of(cohort)
-            closing = prompts.closing_week(roadmap)
+            closing = rules.closing_week(roadmap)
             if week is not None:
-                prompts.validate_week(roadmap, week)
-                target, due_at = week, prompts.slot_in_week(slot, cohort.start_date, week)
+                rules.validate_week(roadmap, week)
+                target, due_at = week, rules.slot_in_week(slot, cohort.start_date, week)
             elif cohort.finished_at is not None:
-                target, due_at = closing, prompts.slot_in_week(slot, cohort.start_date, closing)
+                target, due_at = closing, rules.slot_in_week(slot, cohort.start_date, closing)
             else:
-                target, due_at = prompts.next_post(slot, cohort.start_date, now)
+                target, due_at = rules.next_post(slot, cohort.start_date, now)
                 target = min(target, closing)
             row = await PromptPostRepository(session).get(cohort.id, target)
             if target == closing and row is None and due_at <= now and cohort.finished_at is None:
                 # A closing message whose slot passed unposted still goes out at the next fire.
-                due_at = prompts.next_post(slot, cohort.start_date, now)[1]
+                due_at = rules.next_post(slot, cohort.start_date, now)[1]
             content = await self._compose(session, cohort, roadmap, target, now)
         return PromptPreview(
             cohort_name=cohort.name,
@@ -352,12 +351,12 @@ class PromptService:
             if changed:
                 cohort.prompts_paused = False
                 posts = PromptPostRepository(session)
-                passed_week = schedule.slot_week(
-                    cohort.start_date, schedule.previous_slot(slot, now), cohort.timezone
+                passed_week = slots.slot_week(
+                    cohort.start_date, slots.previous_slot(slot, now), cohort.timezone
                 )
                 first = (await posts.last_week(cohort.id) or 0) + 1
                 # The closing week is never skipped: it still goes out at the next fire.
-                last = min(passed_week, prompts.closing_week(roadmap) - 1)
+                last = min(passed_week, rules.closing_week(roadmap) - 1)
                 skipped = await posts.skip(cohort.guild_id, cohort.id, range(first, last + 1), now)
             next_week, next_at = self._next(cohort, roadmap, now)
         if changed:
@@ -367,12 +366,12 @@ class PromptService:
     async def add_custom(
         self, guild_id: int, cohort_name: str, week: int, text: str, author_id: int
     ) -> CustomPromptChange:
-        cleaned = prompts.clean_custom_text(text)
+        cleaned = rules.clean_custom_text(text)
         now = self._clock()
         async with self._sessions.begin() as session:
             cohort = await self._cohorts.get(session, guild_id, cohort_name)
             roadmap = self._cohorts.roadmap(cohort.roadmap_key)
-            prompts.validate_week(roadmap, week)
+            rules.validate_week(roadmap, week)
             customs = CustomPromptRepository(session)
             existing = await customs.get(cohort.id, week)
             if existing is None:
@@ -397,7 +396,7 @@ class PromptService:
             week=week,
             replaced=existing is not None,
             already_posted=row is not None and row.status in DELIVERED,
-            due_at=prompts.slot_in_week(slot_of(cohort), cohort.start_date, week),
+            due_at=rules.slot_in_week(slot_of(cohort), cohort.start_date, week),
             length=len(cleaned),
         )
 
@@ -415,15 +414,15 @@ class PromptService:
         """Move the slot, the channel or the mentioned role. Choosing a channel clears attention."""
         if weekday is None and at is None and timezone is None and channel_id is None and role_id is None:
             raise InvalidInputError("Nothing to change: give a weekday, time, timezone, channel or role.")
-        new_weekday = schedule.parse_weekday(weekday) if weekday is not None else None
-        new_time = schedule.parse_time(at) if at is not None else None
-        new_zone = schedule.parse_timezone(timezone) if timezone is not None else None
+        new_weekday = slots.parse_weekday(weekday) if weekday is not None else None
+        new_time = slots.parse_time(at) if at is not None else None
+        new_zone = slots.parse_timezone(timezone) if timezone is not None else None
         now = self._clock()
         changed: list[str] = []
         async with self._sessions.begin() as session:
             cohort = await self._cohorts.get(session, guild_id, cohort_name)
             roadmap = self._cohorts.roadmap(cohort.roadmap_key)
-            slot = schedule.WeeklySlot(
+            slot = slots.WeeklySlot(
                 weekday=cohort.weekday if new_weekday is None else new_weekday,
                 at=cohort.slot_time if new_time is None else new_time,
                 timezone=cohort.timezone if new_zone is None else new_zone,
@@ -470,8 +469,8 @@ class PromptService:
         """The next automatic post, or (None, None) when nothing more will be posted."""
         if cohort.finished_at is not None:
             return None, None
-        week, at = prompts.next_post(slot_of(cohort), cohort.start_date, now)
-        return min(week, prompts.closing_week(roadmap)), at
+        week, at = rules.next_post(slot_of(cohort), cohort.start_date, now)
+        return min(week, rules.closing_week(roadmap)), at
 
     async def _claim(
         self, session: AsyncSession, cohort: Cohort, week: int, now: datetime, *, reclaim: bool
@@ -481,7 +480,7 @@ class PromptService:
         roadmap = self._roadmap_or_none(cohort)
         if roadmap is None:
             return None
-        week = min(week, prompts.closing_week(roadmap))
+        week = min(week, rules.closing_week(roadmap))
         posts = PromptPostRepository(session)
         if reclaim:
             claimed = await posts.reclaim(cohort.id, week, now)
@@ -497,7 +496,7 @@ class PromptService:
             channel_id=cohort.channel_id,
             role_id=cohort.mention_role_id,
             week=week,
-            due_at=prompts.slot_in_week(slot_of(cohort), cohort.start_date, week),
+            due_at=rules.slot_in_week(slot_of(cohort), cohort.start_date, week),
             content=content,
         )
 
@@ -508,11 +507,11 @@ class PromptService:
         custom = await CustomPromptRepository(session).get(cohort.id, week)
         counts = PromptCohortRepository(session)
         members = await counts.member_count(cohort.id)
-        due_at = prompts.slot_in_week(slot_of(cohort), cohort.start_date, week)
+        due_at = rules.slot_in_week(slot_of(cohort), cohort.start_date, week)
         # "Last week" is the seven days before the post; a preview of a later week counts up to now.
         reference = min(now, due_at)
         completers = await counts.completers_between(cohort.id, reference - timedelta(days=7), reference)
-        return prompts.compose_prompt(
+        return rules.compose_prompt(
             roadmap=roadmap,
             cohort_name=cohort.name,
             start=cohort.start_date,

@@ -10,14 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.cohorts.repository import CompletionRepository, MemberRepository
+from bot.cohorts.service import CohortService
 from bot.db.models import CheckpointCompletion, Cohort
-from bot.db.repositories import CompletionRepository, MemberRepository
-from bot.domain import calendar, schedule
-from bot.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError, did_you_mean
-from bot.domain.links import validate_web_link
-from bot.domain.progress import ProgressReport, compute_progress
-from bot.domain.roadmap import Checkpoint, Phase, Roadmap
-from bot.services.cohorts import CohortService
+from bot.kernel import calendar, slots
+from bot.kernel.errors import InvalidInputError, NotFoundError, PermissionDeniedError, did_you_mean
+from bot.kernel.links import validate_web_link
+from bot.kernel.roadmap import Checkpoint, Phase, Roadmap
+from bot.progress.rules import ProgressReport, compute_progress
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class ProgressService:
             cohort = await self.member_cohort(session, guild_id, user_id, cohort_name, who=who)
             completed = await CompletionRepository(session).completed_keys(cohort.id, user_id)
         roadmap = self._cohorts.roadmap(cohort.roadmap_key)
-        today = schedule.local_date(self._clock(), cohort.timezone)
+        today = slots.local_date(self._clock(), cohort.timezone)
         where = calendar.position(cohort.start_date, today, roadmap)
         report = compute_progress(roadmap, completed, where.day if where.started else None)
         phase = calendar.phase_for_day(roadmap, where.day) if where.started else None

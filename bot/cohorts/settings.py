@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db.repositories import GuildSettingsRepository
+from bot.cohorts.repository import GuildSettingsRepository
 
 
 class GuildConfigService:

@@ -1,6 +1,6 @@
 """Rules of peer-review rounds that need no database: input checks, snoozes, streaks, reminders.
 
-The pairing itself lives in ``bot.domain.pairing``; this module is everything around it.
+The pairing itself lives in ``bot.reviews.pairing``; this module is everything around it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.errors import InvalidInputError
-from bot.domain.links import validate_web_link
-from bot.domain.roadmap import Roadmap
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.links import validate_web_link
+from bot.kernel.roadmap import Roadmap
 
 MAX_LANGUAGES = 10
 MAX_LANGUAGE_LENGTH = 20

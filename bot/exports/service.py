@@ -1,12 +1,12 @@
 """Moderator exports (progress, checkpoints, reviews), the /stats snapshot and the audit log.
 
-An export streams rows from the database (``bot.db.export_queries``) on the event loop and
-formats them (``bot.domain.export``) in a worker thread, handing batches over through a small
+An export streams rows from the database (``bot.exports.queries``) on the event loop and
+formats them (``bot.exports.formats``) in a worker thread, handing batches over through a small
 bounded queue: a 600,000-row export neither holds every row in memory nor blocks the bot for
 seconds. Every export is written to the audit log with who asked for it.
 
 What the files hold (the column lists are ``PROGRESS_COLUMNS``, ``CHECKPOINT_COLUMNS`` and
-``REVIEW_COLUMNS`` in ``bot.domain.export``):
+``REVIEW_COLUMNS`` in ``bot.exports.formats``):
 
 - progress: one row per active member and cohort. ``current_phase`` is the phase the cohort's
   calendar is in today (empty before the start and after the end); ``checkpoints_done`` counts
@@ -39,11 +39,9 @@ from typing import IO, BinaryIO, Final, cast
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db import export_queries as queries
-from bot.db.export_queries import AuditRecord, CohortRecord, Row
-from bot.domain import calendar, schedule
-from bot.domain.errors import InvalidInputError
-from bot.domain.export import (
+from bot.cohorts.service import CohortService
+from bot.exports import queries
+from bot.exports.formats import (
     CHECKPOINT_COLUMNS,
     PROGRESS_COLUMNS,
     REVIEW_COLUMNS,
@@ -55,10 +53,12 @@ from bot.domain.export import (
     write_json,
     write_xlsx,
 )
-from bot.domain.progress import expected_by_day, pace_of
-from bot.domain.roadmap import Roadmap
-from bot.domain.stats import StatsSnapshot
-from bot.services.cohorts import CohortService
+from bot.exports.queries import AuditRecord, CohortRecord, Row
+from bot.kernel import calendar, slots
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.roadmap import Roadmap
+from bot.progress.rules import expected_by_day, pace_of
+from bot.stats.rules import StatsSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ class ExportService:
     ) -> AsyncIterator[list[Row]]:
         for cohort in scope.cohorts:
             roadmap = self._cohorts.roadmap(cohort.roadmap_key)
-            where = calendar.position(cohort.start_date, schedule.local_date(now, cohort.timezone), roadmap)
+            where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
             phase = calendar.phase_for_day(roadmap, where.day) if where.started else None
             phase_title = phase.title if phase else None
             expected = expected_by_day(roadmap, where.day) if where.started else 0

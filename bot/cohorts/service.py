@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.cohorts.repository import CohortRepository, MemberRepository
 from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, CohortMember
-from bot.db.repositories import CohortRepository, MemberRepository
-from bot.domain import calendar, schedule
-from bot.domain.errors import ConflictError, InvalidInputError, NotFoundError, did_you_mean
-from bot.domain.roadmap import Phase, Roadmap
+from bot.kernel import calendar, slots
+from bot.kernel.errors import ConflictError, InvalidInputError, NotFoundError, did_you_mean
+from bot.kernel.roadmap import Phase, Roadmap
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class CohortSummary:
     roadmap: Roadmap
     channel_id: int
     start_date: date
-    slot: schedule.WeeklySlot
+    slot: slots.WeeklySlot
     member_count: int
     position: calendar.CalendarPosition
     phase: Phase | None
@@ -96,15 +96,15 @@ class CohortService:
         clean_name = normalise_cohort_name(name)
         roadmap = self.roadmap(roadmap_key)
         try:
-            zone = schedule.parse_timezone(timezone) if timezone else self._default_timezone
+            zone = slots.parse_timezone(timezone) if timezone else self._default_timezone
             now = self._clock()
-            start_date = schedule.parse_date(start) if start else schedule.local_date(now, zone)
-            slot = schedule.WeeklySlot(
-                weekday=schedule.parse_weekday(weekday) if weekday else 0,
-                at=schedule.parse_time(at) if at else time(18, 0),
+            start_date = slots.parse_date(start) if start else slots.local_date(now, zone)
+            slot = slots.WeeklySlot(
+                weekday=slots.parse_weekday(weekday) if weekday else 0,
+                at=slots.parse_time(at) if at else time(18, 0),
                 timezone=zone,
             )
-        except schedule.ScheduleInputError as error:
+        except slots.ScheduleInputError as error:
             raise InvalidInputError(str(error)) from error
         async with self._sessions.begin() as session:
             cohorts = CohortRepository(session)
@@ -211,8 +211,8 @@ class CohortService:
     def _summarise(self, cohort: Cohort, member_count: int) -> CohortSummary:
         roadmap = self.roadmap(cohort.roadmap_key)
         now = self._clock()
-        slot = schedule.WeeklySlot(weekday=cohort.weekday, at=cohort.slot_time, timezone=cohort.timezone)
-        where = calendar.position(cohort.start_date, schedule.local_date(now, cohort.timezone), roadmap)
+        slot = slots.WeeklySlot(weekday=cohort.weekday, at=cohort.slot_time, timezone=cohort.timezone)
+        where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
         return CohortSummary(
             id=cohort.id,
             guild_id=cohort.guild_id,
@@ -224,7 +224,7 @@ class CohortService:
             member_count=member_count,
             position=where,
             phase=calendar.phase_for_day(roadmap, where.day) if where.started else None,
-            next_slot=schedule.next_slot(slot, now),
+            next_slot=slots.next_slot(slot, now),
             prompts_paused=cohort.prompts_paused,
             mention_role_id=cohort.mention_role_id,
             attention_reason=cohort.attention_reason,
