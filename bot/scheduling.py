@@ -1,11 +1,18 @@
-"""APScheduler wiring. The database is the source of truth; jobs only say *when* to look."""
+"""The one scheduling facility every feature uses. The database is the source of truth.
+
+Jobs only say *when* to look: a weekly job per cohort (``prompt:<id>``, ``review:<id>``), a few
+periodic upkeep jobs, and start-up catch-up hooks that run once per process after the first
+``on_ready``, so a slot missed while the bot was down is looked at exactly once. Every job body is
+wrapped so it logs its own errors: one cohort's trouble never stops the scheduler or the others.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,15 +20,21 @@ from zoneinfo import ZoneInfo
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.kernel import slots
 
+log = logging.getLogger(__name__)
+
+CohortJob = Callable[[int], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
+
 
 def create_scheduler() -> AsyncIOScheduler:
-    """An unstarted scheduler; ``setup_hook`` starts it and ``close()`` shuts it down.
+    """An unstarted scheduler; the bot starts it in ``setup_hook`` and shuts it down in ``close()``.
 
     Jobs coalesce and allow a late start, because a missed fire is caught up from the database
-    anyway; ``max_instances=1`` keeps one cohort's post from overlapping itself.
+    anyway; ``max_instances=1`` keeps one cohort's job from overlapping itself.
     """
     return AsyncIOScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -29,15 +42,103 @@ def create_scheduler() -> AsyncIOScheduler:
     )
 
 
-# --- weekly prompt jobs --------------------------------------------------------------------------
+def weekly_job_id(prefix: str, cohort_id: int) -> str:
+    """The stable id of a cohort's weekly job, so re-adding it replaces the old one."""
+    return f"{prefix}:{cohort_id}"
 
-PROMPT_JOB_PREFIX = "prompt:"
-_MICROSECOND = timedelta(microseconds=1)
+
+PROMPT_JOB_PREFIX = "prompt"
 
 
 def prompt_job_id(cohort_id: int) -> str:
-    """The stable id of a cohort's weekly prompt job, so re-adding it replaces the old one."""
-    return f"{PROMPT_JOB_PREFIX}{cohort_id}"
+    return weekly_job_id(PROMPT_JOB_PREFIX, cohort_id)
+
+
+def _logged(name: str, body: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """A job body that logs its own failure instead of letting it reach the scheduler."""
+
+    @functools.wraps(body)
+    async def run(*args: Any) -> None:
+        try:
+            await body(*args)
+        except Exception:
+            log.exception("scheduled job %s failed (args=%s)", name, args)
+
+    return run
+
+
+class Scheduling:
+    """Weekly jobs by prefix, periodic jobs, removal, and the start-up catch-up hooks."""
+
+    def __init__(self, scheduler: AsyncIOScheduler | None = None) -> None:
+        self.scheduler = scheduler or create_scheduler()
+        self._catch_up_hooks: dict[str, Hook] = {}
+        self._caught_up = False
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def start(self) -> None:
+        if not self.scheduler.running:
+            self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self._caught_up = False  # a restarted bot catches up again
+
+    def get_job(self, job_id: str) -> Job | None:
+        return self.scheduler.get_job(job_id)
+
+    def weekly(self, prefix: str, cohort_id: int, slot: slots.WeeklySlot, body: CohortJob) -> Job:
+        """Add or replace ``body(cohort_id)`` at each weekly slot, in the slot's timezone."""
+        job_id = weekly_job_id(prefix, cohort_id)
+        return self.scheduler.add_job(
+            _logged(job_id, body),
+            trigger=weekly_trigger(slot),
+            args=[cohort_id],
+            id=job_id,
+            name=f"{prefix} job, cohort {cohort_id}",
+            replace_existing=True,
+        )
+
+    def cancel(self, job_id: str) -> None:
+        """Remove one job if it exists (a cohort whose feature was switched off)."""
+        if self.scheduler.get_job(job_id) is not None:
+            self.scheduler.remove_job(job_id)
+
+    def every(self, job_id: str, interval: timedelta, body: Hook, *, name: str) -> Job:
+        """A periodic upkeep job (closing rounds, purges), logged like every other job."""
+        return self.scheduler.add_job(
+            _logged(job_id, body),
+            IntervalTrigger(seconds=interval.total_seconds()),
+            id=job_id,
+            name=name,
+            replace_existing=True,
+        )
+
+    def remove(self, prefix: str) -> None:
+        """Remove every job whose id is ``prefix`` or starts with ``prefix:`` (a feature unloading)."""
+        for job in self.scheduler.get_jobs():
+            if job.id == prefix or job.id.startswith(f"{prefix}:"):
+                job.remove()
+
+    def on_start(self, name: str, hook: Hook) -> None:
+        """Register a catch-up hook: it runs once, after the first ``on_ready`` of this process."""
+        self._catch_up_hooks[name] = _logged(f"catch-up {name}", hook)
+
+    async def catch_up(self) -> None:
+        """Run the catch-up hooks once per start; reconnects fire ``on_ready`` again and need nothing."""
+        if self._caught_up:
+            return
+        self._caught_up = True
+        await asyncio.gather(*(hook() for hook in self._catch_up_hooks.values()))
+
+
+# --- the weekly trigger --------------------------------------------------------------------------
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships no type hints
@@ -86,42 +187,6 @@ def weekly_trigger(slot: slots.WeeklySlot) -> WeeklySlotTrigger:
     slowest part of adding a job: many cohorts meet at the same hour in the same zone.
     """
     return WeeklySlotTrigger(slot)
-
-
-def schedule_prompt_job(
-    scheduler: AsyncIOScheduler,
-    fire: Callable[[int], Awaitable[None]],
-    cohort_id: int,
-    slot: slots.WeeklySlot,
-) -> Job:
-    """Add or replace a cohort's job: ``fire(cohort_id)`` at each weekly slot."""
-    return scheduler.add_job(
-        fire,
-        trigger=weekly_trigger(slot),
-        args=[cohort_id],
-        id=prompt_job_id(cohort_id),
-        name=f"weekly prompt, cohort {cohort_id}",
-        replace_existing=True,
-    )
-
-
-def schedule_prompt_jobs(
-    scheduler: AsyncIOScheduler,
-    fire: Callable[[int], Awaitable[None]],
-    slots: Iterable[tuple[int, slots.WeeklySlot]],
-) -> int:
-    """Register every cohort's job at start-up; returns how many were added."""
-    count = 0
-    for cohort_id, slot in slots:
-        schedule_prompt_job(scheduler, fire, cohort_id, slot)
-        count += 1
-    return count
-
-
-def remove_prompt_jobs(scheduler: AsyncIOScheduler) -> None:
-    for job in scheduler.get_jobs():
-        if job.id.startswith(PROMPT_JOB_PREFIX):
-            job.remove()
 
 
 # --- pacing posts ---------------------------------------------------------------------------------

@@ -1,25 +1,38 @@
-"""Who may run moderator commands: Manage Server, or the role set with `/config moderator-role`.
+"""How every slash command answers refusals, and who may run moderator commands.
 
-The checks are guards run by the tree around the callback (see ``bot.app``), so a refusal is a
-plain ephemeral answer rather than an error.
+Each command callback is decorated, under its ``@group.command``, with one of ``answered``,
+``moderator_only`` or ``manage_guild_only``. The decorator runs the guard, then the command, and
+turns a ``DomainError`` (bad input, unknown names, no permission) into the error's own ephemeral
+sentence, so expected refusals never reach the tree's ``on_error``, which stays for real bugs.
+This only uses what discord.py documents: a command is built from the decorated coroutine, whose
+signature is given with its annotations already resolved. A test walks the tree to make sure no
+command was left without one.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
-from bot.kernel.errors import PermissionDeniedError
+from bot.kernel.errors import DomainError, PermissionDeniedError
+from bot.tree import describe_refusal, send_ephemeral
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
 
+log = logging.getLogger(__name__)
+
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+Guard = Callable[[discord.Interaction[Any]], Awaitable[None]]
 
 NOT_MODERATOR = "Only moderators can do that: members with **Manage Server** or the server's moderator role."
 NOT_MANAGER = "You need the **Manage Server** permission for that."
+ANSWERED_MARK = "__waypoint_answered__"
 
 
 def _member(interaction: discord.Interaction[Any]) -> discord.Member:
@@ -47,12 +60,41 @@ async def ensure_manage_guild(interaction: discord.Interaction[Any]) -> None:
         raise PermissionDeniedError(NOT_MANAGER)
 
 
-def moderator_only(func: F) -> F:
-    """Place under the command decorator: the command answers non-moderators with a refusal."""
-    func.__waypoint_guard__ = ensure_moderator  # type: ignore[attr-defined]
-    return func
+def _answering(guard: Guard | None) -> Callable[[F], F]:
+    def decorate(callback: F) -> F:
+        @functools.wraps(callback)
+        async def answered_callback(*args: Any, **kwargs: Any) -> Any:
+            interaction = next(arg for arg in args if isinstance(arg, discord.Interaction))
+            try:
+                if guard is not None:
+                    await guard(interaction)
+                return await callback(*args, **kwargs)
+            except DomainError as error:
+                message = describe_refusal(interaction, error)
+                log.info(
+                    "refused guild=%s user=%s command=%s: %s",
+                    interaction.guild_id,
+                    interaction.user.id,
+                    interaction.command.qualified_name if interaction.command else "?",
+                    message,
+                )
+                await send_ephemeral(interaction, message)
+                return None
+
+        # discord.py reads the parameters from the signature; resolve the annotations in the
+        # callback's own module, since this wrapper lives in another one.
+        answered_callback.__signature__ = inspect.signature(callback, eval_str=True)  # type: ignore[attr-defined]
+        setattr(answered_callback, ANSWERED_MARK, True)
+        return answered_callback  # type: ignore[return-value]
+
+    return decorate
 
 
-def manage_guild_only(func: F) -> F:
-    func.__waypoint_guard__ = ensure_manage_guild  # type: ignore[attr-defined]
-    return func
+answered = _answering(None)
+"""For commands anyone may run: refusals become the error's own ephemeral sentence."""
+
+moderator_only = _answering(ensure_moderator)
+"""Manage Server or the server's moderator role; others get a plain refusal."""
+
+manage_guild_only = _answering(ensure_manage_guild)
+"""Manage Server only (used for the moderator role itself)."""

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.progress.service import CheckpointChange, ProgressService
 from cogs import _autocomplete
+from cogs._checks import answered
 from cogs._ui import bar
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class CheckpointCog(commands.Cog):
         cohort="Needed only if you are in more than one cohort",
     )
     @app_commands.autocomplete(checkpoint=_autocomplete.checkpoint_keys, cohort=_autocomplete.cohort_names)
+    @answered
     async def done(
         self,
         interaction: discord.Interaction[Any],
@@ -65,6 +67,7 @@ class CheckpointCog(commands.Cog):
         checkpoint="The checkpoint key", cohort="Needed only if you are in more than one cohort"
     )
     @app_commands.autocomplete(checkpoint=_autocomplete.checkpoint_keys, cohort=_autocomplete.cohort_names)
+    @answered
     async def undo(
         self, interaction: discord.Interaction[Any], checkpoint: str, cohort: str | None = None
     ) -> None:

@@ -12,7 +12,7 @@ from bot.cohorts.service import CohortService, CohortSummary
 from bot.kernel.errors import PermissionDeniedError
 from bot.kernel.roadmap import describe_duration
 from cogs import _autocomplete
-from cogs._checks import moderator_only
+from cogs._checks import answered, moderator_only
 from cogs._ui import BRAND_COLOUR, timestamp
 
 if TYPE_CHECKING:
@@ -111,6 +111,7 @@ class CohortCog(commands.Cog):
     @cohort.command(name="join", description="Join a cohort")
     @app_commands.describe(cohort="The cohort to join")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def join(self, interaction: discord.Interaction[Any], cohort: str) -> None:
         assert interaction.guild_id is not None
         change = await self._cohorts.join(
@@ -126,6 +127,7 @@ class CohortCog(commands.Cog):
     @cohort.command(name="leave", description="Leave a cohort (your progress is kept if you come back)")
     @app_commands.describe(cohort="The cohort to leave")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def leave(self, interaction: discord.Interaction[Any], cohort: str) -> None:
         assert interaction.guild_id is not None
         change = await self._cohorts.leave(interaction.guild_id, cohort, interaction.user.id)
@@ -137,6 +139,7 @@ class CohortCog(commands.Cog):
         await interaction.response.send_message(message, ephemeral=True)
 
     @cohort.command(name="list", description="The cohorts on this server")
+    @answered
     async def list_cohorts(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
         summaries = await self._cohorts.all_in_guild(interaction.guild_id)
@@ -161,6 +164,7 @@ class CohortCog(commands.Cog):
     @cohort.command(name="info", description="A cohort's roadmap, week, members and next weekly slot")
     @app_commands.describe(cohort="The cohort to show")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def info(self, interaction: discord.Interaction[Any], cohort: str) -> None:
         assert interaction.guild_id is not None
         summary = await self._cohorts.info(interaction.guild_id, cohort)

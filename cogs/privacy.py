@@ -10,16 +10,16 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
 from bot.exports.formats import ExportFormat, export_filename, fit_to_limit
 from bot.privacy.service import PURGE_GRACE, ErasureReport, PrivacyService
+from cogs._checks import answered
 from cogs._ui import ERROR_COLOUR
 
 if TYPE_CHECKING:
@@ -112,21 +112,20 @@ class PrivacyCog(commands.Cog):
     )
 
     async def cog_load(self) -> None:
-        self._bot.scheduler.add_job(
+        self._bot.scheduling.every(
+            PURGE_JOB_ID,
+            timedelta(hours=PURGE_INTERVAL_HOURS),
             self.run_purge,
-            IntervalTrigger(hours=PURGE_INTERVAL_HOURS),
-            id=PURGE_JOB_ID,
             name="purge members who left servers with the purge policy",
-            replace_existing=True,
         )
 
     async def cog_unload(self) -> None:
-        with contextlib.suppress(JobLookupError):
-            self._bot.scheduler.remove_job(PURGE_JOB_ID)
+        self._bot.scheduling.cancel(PURGE_JOB_ID)
 
     @privacy.command(
         name="my-data", description="Download everything Waypoint stores about you on this server"
     )
+    @answered
     async def my_data(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild is not None
         data = await self._privacy.my_data(interaction.guild.id, interaction.user.id)
@@ -154,6 +153,7 @@ class PrivacyCog(commands.Cog):
     @privacy.command(
         name="forget-me", description="Delete everything Waypoint stores about you on this server"
     )
+    @answered
     async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild is not None
         view = ForgetMeView(

@@ -12,6 +12,7 @@ from bot.progress.rules import Pace
 from bot.progress.service import ProgressService, ProgressView
 from bot.reviews.service import ReviewCounts, ReviewService
 from cogs import _autocomplete
+from cogs._checks import answered
 from cogs._ui import BRAND_COLOUR, bar, subject_of, timestamp
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class ProgressCog(commands.Cog):
         member="Whose progress (default: yours)", cohort="Needed if in more than one cohort"
     )
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def progress(
         self,
         interaction: discord.Interaction[Any],

@@ -22,9 +22,9 @@ from discord.ext import commands
 
 from bot.prompts.rules import PromptContent
 from bot.prompts.service import OutgoingPost, PostedBefore, PromptPreview, PromptService
-from bot.scheduling import PostPacer, remove_prompt_jobs, schedule_prompt_job, schedule_prompt_jobs
+from bot.scheduling import PROMPT_JOB_PREFIX, PostPacer
 from cogs import _autocomplete
-from cogs._checks import moderator_only
+from cogs._checks import answered, moderator_only
 from cogs._ui import BRAND_COLOUR, timestamp
 
 if TYPE_CHECKING:
@@ -144,18 +144,21 @@ class PromptsCog(commands.Cog):
         self.sleep = sleep
         # One pacer for the whole bot: every post, scheduled or by hand, takes its turn.
         self.pacer = pacer or PostPacer()
-        self._caught_up_for: object | None = None
 
     prompts = app_commands.Group(name="prompts", description="Weekly study prompts", guild_only=True)
 
     # --- jobs ----------------------------------------------------------------------------------
 
     async def cog_load(self) -> None:
-        count = schedule_prompt_jobs(self._bot.scheduler, self.fire, await self._prompts.job_slots())
+        count = 0
+        for cohort_id, slot in await self._prompts.job_slots():
+            self._bot.scheduling.weekly(PROMPT_JOB_PREFIX, cohort_id, slot, self.fire)
+            count += 1
+        self._bot.scheduling.on_start("prompts", self.catch_up)
         log.info("scheduled weekly prompts for %d cohorts", count)
 
     async def cog_unload(self) -> None:
-        remove_prompt_jobs(self._bot.scheduler)
+        self._bot.scheduling.remove(PROMPT_JOB_PREFIX)
 
     @commands.Cog.listener("on_waypoint_cohort_created")
     async def on_cohort_created(self, cohort_id: int) -> None:
@@ -163,16 +166,7 @@ class PromptsCog(commands.Cog):
 
     async def _reschedule(self, cohort_id: int) -> None:
         for found_id, slot in await self._prompts.job_slots([cohort_id]):
-            schedule_prompt_job(self._bot.scheduler, self.fire, found_id, slot)
-
-    @commands.Cog.listener("on_ready")
-    async def on_ready(self) -> None:
-        """Catch up once per start: ``on_ready`` also fires after reconnects, which need nothing."""
-        services = self._bot.services
-        if self._caught_up_for is services:
-            return
-        self._caught_up_for = services
-        await self.catch_up()
+            self._bot.scheduling.weekly(PROMPT_JOB_PREFIX, found_id, slot, self.fire)
 
     async def fire(self, cohort_id: int) -> None:
         """The weekly job. Never raises: one cohort's trouble must not touch the others."""
@@ -294,6 +288,7 @@ class PromptsCog(commands.Cog):
     @prompts.command(name="preview", description="See exactly what a week's prompt will say, and when")
     @app_commands.describe(cohort="The cohort", week="Which week (default: the next one to be posted)")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def preview(
         self,
         interaction: discord.Interaction[Any],
@@ -463,7 +458,7 @@ class PromptsCog(commands.Cog):
             role_id=role.id if role else None,
         )
         # The database changed first; now the job follows, so the next run moves at once.
-        schedule_prompt_job(self._bot.scheduler, self.fire, change.cohort_id, change.slot)
+        self._bot.scheduling.weekly(PROMPT_JOB_PREFIX, change.cohort_id, change.slot, self.fire)
         self._bot.dispatch("waypoint_cohort_schedule_changed", change.cohort_id)
         lines = [
             f"🗓️ Weekly prompts for **{change.cohort_name}**: {change.slot.describe()} "

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
-from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
@@ -32,9 +32,9 @@ from bot.reviews.service import (
     StatusView,
     describe_groups,
 )
-from bot.scheduling import WeeklySlotTrigger
+from bot.scheduling import weekly_job_id as scheduled_job_id
 from cogs import _autocomplete
-from cogs._checks import moderator_only
+from cogs._checks import answered, moderator_only
 from cogs._ui import BRAND_COLOUR, chunk_lines, paged_embeds, send_pages, subject_of, timestamp
 
 if TYPE_CHECKING:
@@ -43,18 +43,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REMINDER_JOB_ID = "review-reminders"
-REMINDER_INTERVAL_HOURS = 1
+REMINDER_INTERVAL = timedelta(hours=1)
 MESSAGE_LIMIT = 1900  # under Discord's 2,000 characters, with room for a "more" line
 GROUPS_PER_MESSAGE = 40  # keeps each announcement under the 100 users allowed_mentions accepts
 THREAD_NAME_LIMIT = 100
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080  # a week: the thread stays open for the whole round
 
 
-WEEKLY_JOB_PREFIX = "review:"
+WEEKLY_JOB_PREFIX = "review"
 
 
 def weekly_job_id(cohort_id: int) -> str:
-    return f"{WEEKLY_JOB_PREFIX}{cohort_id}"
+    return scheduled_job_id(WEEKLY_JOB_PREFIX, cohort_id)
 
 
 def mention(user_id: int) -> str:
@@ -266,36 +266,20 @@ class ReviewCog(commands.Cog):
     async def cog_load(self) -> None:
         for slot in await self._reviews.review_slots():
             self._schedule(slot)
-        self._bot.scheduler.add_job(
-            self.run_reminders,
-            IntervalTrigger(hours=REMINDER_INTERVAL_HOURS),
-            id=REMINDER_JOB_ID,
-            name="review reminders and round upkeep",
-            replace_existing=True,
+        self._bot.scheduling.every(
+            REMINDER_JOB_ID, REMINDER_INTERVAL, self.run_reminders, name="review reminders and round upkeep"
         )
 
     async def cog_unload(self) -> None:
-        for job in self._bot.scheduler.get_jobs():
-            if job.id == REMINDER_JOB_ID or job.id.startswith(WEEKLY_JOB_PREFIX):
-                job.remove()
+        self._bot.scheduling.remove(WEEKLY_JOB_PREFIX)
+        self._bot.scheduling.remove(REMINDER_JOB_ID)
 
     def _schedule(self, slot: ScheduleView) -> None:
         """(Re)register a cohort's weekly job at its review slot; a disabled cohort has none."""
-        job_id = weekly_job_id(slot.cohort_id)
         if not slot.enabled:
-            if self._bot.scheduler.get_job(job_id) is not None:
-                self._bot.scheduler.remove_job(job_id)
+            self._bot.scheduling.cancel(weekly_job_id(slot.cohort_id))
             return
-        self._bot.scheduler.add_job(
-            self.run_weekly,
-            # A CronTrigger whose fire times come from bot.kernel.slots: one per local week,
-            # across daylight-saving changes, exactly like the weekly prompt's job.
-            WeeklySlotTrigger(slot.slot),
-            args=[slot.cohort_id],
-            id=job_id,
-            name=f"review round for cohort {slot.cohort_id}",
-            replace_existing=True,
-        )
+        self._bot.scheduling.weekly(WEEKLY_JOB_PREFIX, slot.cohort_id, slot.slot, self.run_weekly)
 
     @commands.Cog.listener("on_waypoint_cohort_created")
     async def on_cohort_created(self, cohort_id: int) -> None:
@@ -478,6 +462,7 @@ class ReviewCog(commands.Cog):
         timezone="Your IANA timezone, e.g. Europe/Berlin, to be paired with people awake when you are",
     )
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names, timezone=_autocomplete.timezones)
+    @answered
     async def join(
         self,
         interaction: discord.Interaction[Any],
@@ -502,6 +487,7 @@ class ReviewCog(commands.Cog):
     @review.command(name="leave", description="Opt out of code-review pairs (your history is kept)")
     @app_commands.describe(cohort="The cohort to stop review pairing in")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def leave(self, interaction: discord.Interaction[Any], cohort: str) -> None:
         assert interaction.guild_id is not None
         change = await self._reviews.leave(interaction.guild_id, interaction.user.id, cohort)
@@ -518,6 +504,7 @@ class ReviewCog(commands.Cog):
         cohort="The cohort to snooze review pairing in", weeks="How many rounds to skip (1-8)"
     )
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def snooze(
         self, interaction: discord.Interaction[Any], cohort: str, weeks: app_commands.Range[int, 1, 8]
     ) -> None:
@@ -606,6 +593,7 @@ class ReviewCog(commands.Cog):
         cohort="Needed if you review in more than one cohort",
     )
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def done(
         self,
         interaction: discord.Interaction[Any],
@@ -641,6 +629,7 @@ class ReviewCog(commands.Cog):
     @review.command(name="status", description="Your review partner, due date and who has reviewed whom")
     @app_commands.describe(cohort="Needed if you review in more than one cohort")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def status(self, interaction: discord.Interaction[Any], cohort: str | None = None) -> None:
         assert interaction.guild_id is not None
         status = await self._reviews.status(interaction.guild_id, interaction.user.id, cohort)
@@ -652,6 +641,7 @@ class ReviewCog(commands.Cog):
         member="Whose history (default: yours)", cohort="Needed if in more than one cohort"
     )
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
     async def history(
         self,
         interaction: discord.Interaction[Any],

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.kernel.errors import InvalidInputError, NotFoundError, did_you_mean
 from bot.kernel.roadmap import CheckpointKind, Phase, Roadmap, describe_duration
 from cogs import _autocomplete
+from cogs._checks import answered
 from cogs._ui import BRAND_COLOUR, paged_embeds, send_pages
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class RoadmapCog(commands.Cog):
     roadmap = app_commands.Group(name="roadmap", description="Browse the study roadmaps")
 
     @roadmap.command(name="list", description="Every roadmap with its phases and duration")
+    @answered
     async def list_roadmaps(self, interaction: discord.Interaction[Any]) -> None:
         embed = discord.Embed(title="Roadmaps", colour=BRAND_COLOUR)
         for roadmap in self._catalog:
@@ -92,6 +94,7 @@ class RoadmapCog(commands.Cog):
     @roadmap.command(name="show", description="A roadmap's phases, or one phase in detail")
     @app_commands.describe(roadmap="The roadmap to show", phase="A phase number, from 1")
     @app_commands.autocomplete(roadmap=_autocomplete.roadmap_keys)
+    @answered
     async def show(
         self, interaction: discord.Interaction[Any], roadmap: str, phase: int | None = None
     ) -> None:

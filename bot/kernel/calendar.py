@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.kernel.roadmap import Phase, Roadmap
+from bot.kernel.slots import week_of_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ def position(start: date, today: date, roadmap: Roadmap) -> CalendarPosition:
         started=True,
         finished=elapsed >= roadmap.duration_days,
         day=elapsed,
-        week=elapsed // 7 + 1,
+        week=week_of_day(elapsed),
     )
 
 

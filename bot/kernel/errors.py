@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import Enum
+
 
 class DomainError(Exception):
     """Base for every expected failure: bad input, unknown names, missing permission."""
@@ -29,3 +32,23 @@ class PermissionDeniedError(DomainError):
 
 def did_you_mean(suggestion: str | None) -> str:
     return f" Did you mean `{suggestion}`?" if suggestion else ""
+
+
+class CohortChoice(Enum):
+    NOT_A_MEMBER = "not a member"
+    NO_COHORT = "no cohort"
+    SEVERAL = "several"
+
+
+class CohortChoiceError(DomainError):
+    """Which cohort a member meant could not be settled.
+
+    It carries the facts (whose cohorts, which names); the Discord layer words it for the reader,
+    so the same refusal says "You aren't…" to the caller and "Alice isn't…" about Alice.
+    """
+
+    def __init__(self, reason: CohortChoice, subject_id: int, cohort_names: Sequence[str]) -> None:
+        self.reason = reason
+        self.subject_id = subject_id
+        self.cohort_names = tuple(cohort_names)
+        super().__init__(f"cohort choice: {reason.value} ({', '.join(self.cohort_names)})")

@@ -250,14 +250,17 @@ def local_date(now: datetime, timezone: str) -> date:
     return now.astimezone(_zone(timezone)).date()
 
 
-def slot_week(start: date, slot_instant: datetime, timezone: str) -> int:
-    """The 1-based cohort week a slot instant belongs to, by its local date; 0 before ``start``.
+def week_of_day(elapsed_days: int) -> int:
+    """The 1-based cohort week of a day offset from the start (days 0..6 are week 1); 0 before it."""
+    return 0 if elapsed_days < 0 else elapsed_days // 7 + 1
 
-    Counts like ``calendar.position``: days 0..6 from the start are week 1. A cohort has one slot
-    per week, so the week number is what makes a post unique.
+
+def cohort_week(start: date, moment: datetime, timezone: str) -> int:
+    """The one answer to "which week is it": the cohort week holding ``moment``'s local date.
+
+    A cohort has one slot per week, so for a slot instant this is what makes a post unique.
     """
-    elapsed = (local_date(slot_instant, timezone) - start).days
-    return 0 if elapsed < 0 else elapsed // 7 + 1
+    return week_of_day((local_date(moment, timezone) - start).days)
 
 
 # --- catching up after downtime ------------------------------------------------------------------
@@ -299,7 +302,7 @@ def catch_up_decision(
     if grace < timedelta(0):
         raise ValueError("grace must not be negative")
     latest = previous_slot(slot, now)
-    latest_week = slot_week(start, latest, slot.timezone)
+    latest_week = cohort_week(start, latest, slot.timezone)
     first_unposted = 1 if last_posted_week is None else last_posted_week + 1
     if latest_week < 1 or latest_week < first_unposted:
         return CatchUp(post_week=None, due_at=None, skipped_weeks=())

@@ -86,12 +86,6 @@ def clean_custom_text(text: str) -> str:
 # --- which week, and when -------------------------------------------------------------------------
 
 
-def current_week(start: date, now: datetime, timezone: str) -> int:
-    """The cohort week that contains ``now``'s local date (1-based); 0 before the start."""
-    elapsed = (slots.local_date(now, timezone) - start).days
-    return 0 if elapsed < 0 else elapsed // 7 + 1
-
-
 def scheduled_week(slot: slots.WeeklySlot, start: date, now: datetime, grace: timedelta) -> int:
     """The week a scheduled fire at ``now`` posts; 0 means nothing (the cohort hasn't started).
 
@@ -100,10 +94,10 @@ def scheduled_week(slot: slots.WeeklySlot, start: date, now: datetime, grace: ti
     A fire far from any slot (started by hand) posts the week the cohort is in.
     """
     latest = slots.previous_slot(slot, now)
-    week = slots.slot_week(start, latest, slot.timezone)
+    week = slots.cohort_week(start, latest, slot.timezone)
     if week >= 1 and now - latest < grace:
         return week
-    return current_week(start, now, slot.timezone)
+    return slots.cohort_week(start, now, slot.timezone)
 
 
 def slot_in_week(slot: slots.WeeklySlot, start: date, week: int) -> datetime:
@@ -119,10 +113,10 @@ def slot_in_week(slot: slots.WeeklySlot, start: date, week: int) -> datetime:
 
 def next_post(slot: slots.WeeklySlot, start: date, now: datetime) -> tuple[int, datetime]:
     """The next (week, instant) the schedule will post, never before the cohort's first week."""
-    if current_week(start, now, slot.timezone) < 1:
+    if slots.cohort_week(start, now, slot.timezone) < 1:
         return 1, slot_in_week(slot, start, 1)
     instant = slots.next_slot(slot, now)
-    return slots.slot_week(start, instant, slot.timezone), instant
+    return slots.cohort_week(start, instant, slot.timezone), instant
 
 
 # --- composing the post ---------------------------------------------------------------------------

@@ -199,7 +199,7 @@ class PromptService:
         async with self._sessions.begin() as session:
             cohort = await self._cohorts.get(session, guild_id, cohort_name)
             roadmap = self._cohorts.roadmap(cohort.roadmap_key)
-            week = rules.current_week(cohort.start_date, now, cohort.timezone)
+            week = slots.cohort_week(cohort.start_date, now, cohort.timezone)
             if week < 1:
                 raise ConflictError(
                     f"**{cohort.name}** starts on {cohort.start_date.isoformat()}: "
@@ -351,7 +351,7 @@ class PromptService:
             if changed:
                 cohort.prompts_paused = False
                 posts = PromptPostRepository(session)
-                passed_week = slots.slot_week(
+                passed_week = slots.cohort_week(
                     cohort.start_date, slots.previous_slot(slot, now), cohort.timezone
                 )
                 first = (await posts.last_week(cohort.id) or 0) + 1

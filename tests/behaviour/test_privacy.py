@@ -63,7 +63,7 @@ def buttons(result: Any) -> dict[str, bool]:
 
 async def run_purge_job(world: World) -> None:
     """Exactly what the scheduler does when the hourly job fires."""
-    job = bot_of(world).scheduler.get_job(PURGE_JOB_ID)
+    job = bot_of(world).scheduling.get_job(PURGE_JOB_ID)
     assert job is not None
     await job.func(*job.args, **job.kwargs)
 

@@ -46,7 +46,7 @@ def prompts_cog(world: World) -> PromptsCog:
 
 async def fire(world: World, cohort_id: int = 1) -> None:
     """Exactly what the scheduler does when the cohort's job fires."""
-    job = bot_of(world).scheduler.get_job(prompt_job_id(cohort_id))
+    job = bot_of(world).scheduling.get_job(prompt_job_id(cohort_id))
     assert job is not None, f"no prompt job for cohort {cohort_id}"
     await job.func(*job.args, **job.kwargs)
 
@@ -81,8 +81,8 @@ def embed_text(embed: discord.Embed) -> str:
 async def test_each_cohort_gets_a_job_in_its_own_timezone(world: World) -> None:
     await world.create_cohort(name="Spring", weekday="wed", time="19:30")
     await world.create_cohort(name="Tokyo", timezone="Asia/Tokyo")
-    spring = bot_of(world).scheduler.get_job(prompt_job_id(1))
-    tokyo = bot_of(world).scheduler.get_job(prompt_job_id(2))
+    spring = bot_of(world).scheduling.get_job(prompt_job_id(1))
+    tokyo = bot_of(world).scheduling.get_job(prompt_job_id(2))
     assert spring is not None and tokyo is not None
     assert isinstance(spring.trigger, WeeklySlotTrigger)
     assert spring.trigger.timezone == ZoneInfo("Europe/Berlin")
@@ -346,11 +346,11 @@ async def test_bad_input_is_one_ephemeral_sentence_and_changes_nothing(
     world: World, command: str, options: dict[str, object], expected: str
 ) -> None:
     await world.create_cohort()
-    before = bot_of(world).scheduler.get_job(prompt_job_id(1)).trigger.slot  # type: ignore[union-attr]
+    before = bot_of(world).scheduling.get_job(prompt_job_id(1)).trigger.slot  # type: ignore[union-attr]
     result = await world.moderator.slash(world.channel, command, **options)
     assert result.ephemeral
     assert expected in result.response.content
-    assert bot_of(world).scheduler.get_job(prompt_job_id(1)).trigger.slot == before  # type: ignore[union-attr]
+    assert bot_of(world).scheduling.get_job(prompt_job_id(1)).trigger.slot == before  # type: ignore[union-attr]
     preview = await world.alice.slash(world.channel, "prompts preview", cohort="Spring", week=1)
     assert "from your moderators" not in (preview.response.embeds[0].description or "")
     assert not embeds_in(world.channel)
@@ -392,7 +392,7 @@ async def test_schedule_moves_the_next_run_and_mentions_only_the_role(world: Wor
     assert "Fridays at 07:15 (America/New_York)" in moved.response.content
     next_run = datetime(2026, 1, 2, 12, 15, tzinfo=UTC)  # Friday 07:15 in New York (UTC-5)
     assert f"<t:{int(next_run.timestamp())}:F>" in moved.response.content
-    job = bot_of(world).scheduler.get_job(prompt_job_id(1))
+    job = bot_of(world).scheduling.get_job(prompt_job_id(1))
     assert job is not None and job.trigger.timezone == ZoneInfo("America/New_York")
     assert job.trigger.get_next_fire_time(None, world.env.now()) == next_run
 

@@ -212,7 +212,7 @@ async def test_non_moderators_cannot_pair_or_schedule(world: World) -> None:
     schedule = await world.bob.slash(world.channel, "review schedule", cohort="Spring", enabled=False)
     assert schedule.ephemeral and "Only moderators" in schedule.response.content
     assert announcements(world) == [] and world.channel.threads == []
-    assert bot_of(world.env).scheduler.get_job(f"review:{await cohort_id(world)}") is not None
+    assert bot_of(world.env).scheduling.get_job(f"review:{await cohort_id(world)}") is not None
 
 
 # --- recording reviews and reading status ------------------------------------------------------
@@ -290,7 +290,7 @@ async def test_done_bad_inputs_are_refused_and_change_nothing(world: World) -> N
 
 async def test_weekly_job_runs_the_round_once_at_the_review_slot(world: World) -> None:
     bot = bot_of(world.env)
-    job = bot.scheduler.get_job(f"review:{await cohort_id(world)}")
+    job = bot.scheduling.get_job(f"review:{await cohort_id(world)}")
     assert job is not None
     # With the prompt slot by default: Monday 18:00 in Berlin, 17:00 UTC in winter.
     assert next_fire(job, world) == datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
@@ -318,15 +318,15 @@ async def test_schedule_moves_or_stops_the_weekly_job(world: World) -> None:
         world.channel, "review schedule", cohort="Spring", weekday="wed", time="09:30"
     )
     assert moved.ephemeral and "Wednesdays at 09:30 (Europe/Berlin)" in moved.response.content
-    job = bot.scheduler.get_job(job_id)
+    job = bot.scheduling.get_job(job_id)
     assert job is not None
     assert next_fire(job, world) == datetime(2026, 1, 7, 8, 30, tzinfo=UTC)
     bad = await world.moderator.slash(world.channel, "review schedule", cohort="Spring", time="25:00")
     assert bad.ephemeral and "not on the clock" in bad.response.content
     off = await world.moderator.slash(world.channel, "review schedule", cohort="Spring", enabled=False)
-    assert "are off" in off.response.content and bot.scheduler.get_job(job_id) is None
+    assert "are off" in off.response.content and bot.scheduling.get_job(job_id) is None
     on = await world.moderator.slash(world.channel, "review schedule", cohort="Spring", enabled=True)
-    assert "Wednesdays at 09:30" in on.response.content and bot.scheduler.get_job(job_id) is not None
+    assert "Wednesdays at 09:30" in on.response.content and bot.scheduling.get_job(job_id) is not None
 
 
 async def test_review_job_follows_a_moved_prompt_slot(world: World) -> None:
@@ -335,13 +335,13 @@ async def test_review_job_follows_a_moved_prompt_slot(world: World) -> None:
         world.channel, "prompts schedule", cohort="Spring", weekday="fri", time="07:15"
     )
     assert moved.response is not None
-    job = bot_of(world.env).scheduler.get_job(job_id)
+    job = bot_of(world.env).scheduling.get_job(job_id)
     assert job is not None
     assert next_fire(job, world) == datetime(2026, 1, 2, 6, 15, tzinfo=UTC)  # Friday 07:15 Berlin
     # A review slot of its own no longer follows the prompts.
     await world.moderator.slash(world.channel, "review schedule", cohort="Spring", weekday="tue")
     await world.moderator.slash(world.channel, "prompts schedule", cohort="Spring", weekday="sat")
-    job = bot_of(world.env).scheduler.get_job(job_id)
+    job = bot_of(world.env).scheduling.get_job(job_id)
     assert job is not None
     assert next_fire(job, world) == datetime(2026, 1, 6, 6, 15, tzinfo=UTC)  # Tuesday, same time
 
@@ -353,7 +353,7 @@ async def test_reminder_job_nudges_only_those_without_a_review_once(world: World
     partner_id = await partner_of(world, world.alice)
     partner = next(actor for actor in (world.bob, carol, dave) if actor.id == partner_id)
     await world.alice.slash(world.channel, "review done", partner=partner)
-    job = bot_of(world.env).scheduler.get_job("review-reminders")
+    job = bot_of(world.env).scheduling.get_job("review-reminders")
     assert job is not None
 
     await world.env.advance_time(3 * 24 * 3600)  # three days left: too early
@@ -376,8 +376,8 @@ async def test_reminder_job_nudges_only_those_without_a_review_once(world: World
 async def test_three_missed_rounds_snooze_a_member_who_is_told_once(world: World) -> None:
     await opt_in(world, world.alice, world.bob)
     bot = bot_of(world.env)
-    weekly = bot.scheduler.get_job(f"review:{await cohort_id(world)}")
-    upkeep = bot.scheduler.get_job("review-reminders")
+    weekly = bot.scheduling.get_job(f"review:{await cohort_id(world)}")
+    upkeep = bot.scheduling.get_job("review-reminders")
     assert weekly is not None and upkeep is not None
     for _ in range(3):
         await weekly.func(*weekly.args)
@@ -399,8 +399,8 @@ async def test_three_missed_rounds_snooze_a_member_who_is_told_once(world: World
 async def test_notice_waits_for_next_use_when_dms_are_closed(world: World) -> None:
     await opt_in(world, world.alice, world.bob)
     bot = bot_of(world.env)
-    weekly = bot.scheduler.get_job(f"review:{await cohort_id(world)}")
-    upkeep = bot.scheduler.get_job("review-reminders")
+    weekly = bot.scheduling.get_job(f"review:{await cohort_id(world)}")
+    upkeep = bot.scheduling.get_job("review-reminders")
     assert weekly is not None and upkeep is not None
     for _ in range(3):
         await weekly.func(*weekly.args)
@@ -419,7 +419,7 @@ async def test_notice_waits_for_next_use_when_dms_are_closed(world: World) -> No
 
 async def test_hourly_upkeep_runs_a_round_whose_slot_passed_while_down(world: World) -> None:
     await opt_in(world, world.alice, world.bob)
-    upkeep = bot_of(world.env).scheduler.get_job("review-reminders")
+    upkeep = bot_of(world.env).scheduling.get_job("review-reminders")
     assert upkeep is not None
     await upkeep.func()
     assert announcements(world) == []  # Monday's 18:00 slot has not come yet
@@ -446,7 +446,7 @@ async def test_restart_in_the_middle_of_a_round_finishes_the_same_pairs(
     expected = sorted(sorted(group.member_ids) for group in outcome.round.groups)
 
     await simcord_env.restart_bot(make_bot())
-    job = bot_of(simcord_env).scheduler.get_job(f"review:{outcome.round.cohort_id}")
+    job = bot_of(simcord_env).scheduling.get_job(f"review:{outcome.round.cohort_id}")
     assert job is not None
     await job.func(*job.args, **job.kwargs)
     assert len(announcements(world)) == 1
@@ -466,7 +466,7 @@ async def test_hourly_upkeep_finishes_a_round_whose_posts_failed(world: World) -
     assert len(world.channel.threads) == 1  # the thread itself was opened
 
     await simcord_env_restart_same(world)
-    upkeep = bot_of(world.env).scheduler.get_job("review-reminders")
+    upkeep = bot_of(world.env).scheduling.get_job("review-reminders")
     assert upkeep is not None
     await upkeep.func()
     await upkeep.func()

@@ -89,7 +89,7 @@ def test_create_bot_touches_nothing_before_setup_hook(tmp_path: Path) -> None:
         Settings(discord_token="x", database_url=f"sqlite+aiosqlite:///{database}", _env_file=None)  # type: ignore[call-arg]
     )
     assert not database.exists()
-    assert not bot.scheduler.running
+    assert not bot.scheduling.running
     with pytest.raises(RuntimeError):
         _ = bot.services
 

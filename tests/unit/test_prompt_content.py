@@ -23,7 +23,6 @@ from bot.prompts.rules import (
     clean_custom_text,
     closing_week,
     compose_prompt,
-    current_week,
     next_post,
     scheduled_week,
     slot_in_week,
@@ -220,7 +219,7 @@ def test_slot_in_week_agrees_with_slot_week(
 ) -> None:
     slot = slots.WeeklySlot(weekday=weekday, at=time(hour, minute), timezone=zone)
     instant = slot_in_week(slot, start, week)
-    assert slots.slot_week(start, instant, zone) == week
+    assert slots.cohort_week(start, instant, zone) == week
     # It is one of the schedule's own instants.
     assert slots.previous_slot(slot, instant) == instant
 
@@ -240,7 +239,7 @@ def test_a_late_fire_past_midnight_still_posts_the_slots_week() -> None:
     # Slot on Wednesday 23:50 in Berlin: the last day of each cohort week that starts on Thursday.
     slot = slots.WeeklySlot(weekday=2, at=time(23, 50), timezone="Europe/Berlin")
     fired_late = datetime(2026, 1, 7, 23, 5, tzinfo=UTC)  # Thursday 00:05 in Berlin: week 2 by date
-    assert current_week(START, fired_late, "Europe/Berlin") == 2
+    assert slots.cohort_week(START, fired_late, "Europe/Berlin") == 2
     assert scheduled_week(slot, START, fired_late, GRACE) == 1
 
 
@@ -261,7 +260,7 @@ def test_week_numbers_match_the_calendar(catalog: RoadmapCatalog) -> None:
     for days in (0, 6, 7, 20, 363):
         moment = datetime.combine(START + timedelta(days=days), time(12), tzinfo=ZoneInfo("Europe/Berlin"))
         where = calendar.position(START, START + timedelta(days=days), roadmap)
-        assert current_week(START, moment, "Europe/Berlin") == where.week
+        assert slots.cohort_week(START, moment, "Europe/Berlin") == where.week
 
 
 # --- the job's trigger ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from bot.kernel.slots import (
     ScheduleInputError,
     WeeklySlot,
     catch_up_decision,
+    cohort_week,
     due_between,
     local_date,
     next_slot,
@@ -29,7 +30,6 @@ from bot.kernel.slots import (
     parse_timezone,
     parse_weekday,
     previous_slot,
-    slot_week,
     slots_between,
 )
 
@@ -380,17 +380,17 @@ def test_slots_between_excludes_start_and_includes_end() -> None:
 
 def test_slot_week_counts_from_the_start_date() -> None:
     start = date(2026, 3, 2)  # a Monday
-    assert slot_week(start, at_local(BERLIN, 2026, 3, 2, 18), "Europe/Berlin") == 1
-    assert slot_week(start, at_local(BERLIN, 2026, 3, 8, 23, 59), "Europe/Berlin") == 1
-    assert slot_week(start, at_local(BERLIN, 2026, 3, 9, 18), "Europe/Berlin") == 2
-    assert slot_week(start, at_local(BERLIN, 2026, 3, 1, 18), "Europe/Berlin") == 0
+    assert cohort_week(start, at_local(BERLIN, 2026, 3, 2, 18), "Europe/Berlin") == 1
+    assert cohort_week(start, at_local(BERLIN, 2026, 3, 8, 23, 59), "Europe/Berlin") == 1
+    assert cohort_week(start, at_local(BERLIN, 2026, 3, 9, 18), "Europe/Berlin") == 2
+    assert cohort_week(start, at_local(BERLIN, 2026, 3, 1, 18), "Europe/Berlin") == 0
 
 
 def test_slot_week_uses_the_local_date_not_the_utc_date() -> None:
     start = date(2026, 3, 2)
     sunday_night = at_local(NEW_YORK, 2026, 3, 8, 23, 30)
     assert sunday_night.date() == date(2026, 3, 9)  # already Monday in UTC
-    assert slot_week(start, sunday_night, "America/New_York") == 1
+    assert cohort_week(start, sunday_night, "America/New_York") == 1
 
 
 def test_consecutive_slots_get_consecutive_weeks() -> None:
@@ -398,7 +398,7 @@ def test_consecutive_slots_get_consecutive_weeks() -> None:
     start = date(2026, 1, 7)  # a Wednesday: the first Sunday is day 4 of week 1
     instants = slots_between(slot, utc(2026, 1, 7), utc(2027, 1, 1))  # through both clock changes
     assert len(instants) == 51
-    assert [slot_week(start, instant, slot.timezone) for instant in instants] == list(
+    assert [cohort_week(start, instant, slot.timezone) for instant in instants] == list(
         range(1, len(instants) + 1)
     )
 
@@ -735,7 +735,7 @@ def test_catch_up_never_floods_and_never_repeats(
     start = local_date(now, slot.timezone) + timedelta(days=start_offset_days)
     decision = catch_up_decision(slot, start, last_posted_week, now, grace)
     latest = previous_slot(slot, now)
-    latest_week = slot_week(start, latest, slot.timezone)
+    latest_week = cohort_week(start, latest, slot.timezone)
     first_unposted = 1 if last_posted_week is None else last_posted_week + 1
     # Every unposted week up to the latest slot is accounted for exactly once: posted or skipped.
     accounted = sorted([*decision.skipped_weeks, *([decision.post_week] if decision.post_week else [])])
