@@ -39,7 +39,7 @@ def build_services(
 ) -> Services:
     sessions = create_sessionmaker(engine)
     cohorts = CohortService(sessions, catalog, clock, settings.default_timezone)
-    progress = ProgressService(sessions, cohorts, clock)
+    progress = ProgressService(sessions, catalog, clock)
     return Services(
         settings=settings,
         clock=clock,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.kernel.errors import CohortChoice, CohortChoiceError, DomainError
+from bot.kernel.errors import CohortChoiceError, DomainError
 
 if TYPE_CHECKING:
     pass
@@ -33,18 +33,9 @@ def describe_refusal(interaction: discord.Interaction[Any], error: DomainError) 
 def describe_cohort_choice(interaction: discord.Interaction[Any], error: CohortChoiceError) -> str:
     """Word "which cohort did you mean" for the caller ("You aren't…") or another member."""
     if error.subject_id == interaction.user.id:
-        who, be, not_be = "You", "are", "aren't"
-    else:
-        member = interaction.guild.get_member(error.subject_id) if interaction.guild else None
-        who = member.display_name if member else "That member"
-        who = discord.utils.escape_markdown(who)
-        be, not_be = "is", "isn't"
-    if error.reason is CohortChoice.NOT_A_MEMBER:
-        return f"{who} {not_be} in **{error.cohort_names[0]}**. Join it first with `/cohort join`."
-    if error.reason is CohortChoice.NO_COHORT:
-        return f"{who} {not_be} in any cohort yet. Join one with `/cohort join`."
-    names = ", ".join(f"**{name}**" for name in error.cohort_names)
-    return f"{who} {be} in several cohorts ({names}); pick one with the `cohort` option."
+        return error.sentence(None)
+    member = interaction.guild.get_member(error.subject_id) if interaction.guild else None
+    return error.sentence(discord.utils.escape_markdown(member.display_name) if member else "That member")
 
 
 class WaypointTree(app_commands.CommandTree[discord.Client]):

@@ -50,7 +50,7 @@ async def checkpoint_keys(
     choices = await bot.services.progress.checkpoint_choices(
         interaction.guild_id, interaction.user.id, cohort if isinstance(cohort, str) else None, current
     )
-    return [app_commands.Choice(name=label, value=key) for label, key in choices]
+    return [app_commands.Choice(name=f"{title} ({key})"[:100], value=key) for title, key in choices]
 
 
 async def weekdays(_interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:

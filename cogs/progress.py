@@ -77,8 +77,8 @@ class ProgressCog(commands.Cog):
         cohort: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        subject, who = subject_of(interaction, member)
-        view = await self._progress.report(interaction.guild_id, subject.id, cohort, who=who)
+        subject, _ = subject_of(interaction, member)
+        view = await self._progress.report(interaction.guild_id, subject.id, cohort)
         reviews = await self._reviews.counts(interaction.guild_id, subject.id, view.cohort_name)
         await interaction.response.send_message(embed=progress_embed(view, subject, reviews), ephemeral=True)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import CheckpointCompletion, Cohort, CohortMember, GuildSettings
+from bot.db.models import Cohort, CohortMember, GuildSettings
 
 
 class GuildSettingsRepository:
@@ -89,45 +89,3 @@ class MemberRepository:
             .order_by(CohortMember.joined_at, CohortMember.user_id)
         )
         return (await self._session.scalars(statement)).all()
-
-
-class CompletionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, cohort_id: int, user_id: int, checkpoint_key: str) -> CheckpointCompletion | None:
-        statement = select(CheckpointCompletion).where(
-            CheckpointCompletion.cohort_id == cohort_id,
-            CheckpointCompletion.user_id == user_id,
-            CheckpointCompletion.checkpoint_key == checkpoint_key,
-        )
-        return await self._session.scalar(statement)
-
-    def add(self, completion: CheckpointCompletion) -> None:
-        self._session.add(completion)
-
-    async def remove(self, completion: CheckpointCompletion) -> None:
-        await self._session.delete(completion)
-
-    async def completed_keys(self, cohort_id: int, user_id: int) -> dict[str, datetime]:
-        statement = select(CheckpointCompletion.checkpoint_key, CheckpointCompletion.completed_at).where(
-            CheckpointCompletion.cohort_id == cohort_id, CheckpointCompletion.user_id == user_id
-        )
-        return {row[0]: row[1] for row in await self._session.execute(statement)}
-
-    async def members_completing_between(self, cohort_id: int, start: datetime, end: datetime) -> int:
-        """How many distinct members completed something in [start, end)."""
-        statement = select(func.count(func.distinct(CheckpointCompletion.user_id))).where(
-            CheckpointCompletion.cohort_id == cohort_id,
-            CheckpointCompletion.completed_at >= start,
-            CheckpointCompletion.completed_at < end,
-        )
-        return int(await self._session.scalar(statement) or 0)
-
-    async def delete_for_user(self, guild_id: int, user_id: int) -> int:
-        result = await self._session.execute(
-            delete(CheckpointCompletion).where(
-                CheckpointCompletion.guild_id == guild_id, CheckpointCompletion.user_id == user_id
-            )
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]

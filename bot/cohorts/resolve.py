@@ -15,7 +15,13 @@ from bot.cohorts.repository import CohortRepository, MemberRepository
 from bot.content import RoadmapCatalog
 from bot.db.models import Cohort
 from bot.kernel import slots
-from bot.kernel.errors import CohortChoice, CohortChoiceError, NotFoundError, did_you_mean
+from bot.kernel.errors import (
+    NoCohortError,
+    NotCohortMemberError,
+    NotFoundError,
+    SeveralCohortsError,
+    did_you_mean,
+)
 from bot.kernel.roadmap import Roadmap
 
 
@@ -40,13 +46,13 @@ async def member_cohort(
         cohort = await cohort_named(session, guild_id, cohort_name)
         member = await members.get(cohort.id, user_id)
         if member is None or member.left_at is not None:
-            raise CohortChoiceError(CohortChoice.NOT_A_MEMBER, user_id, [cohort.name])
+            raise NotCohortMemberError(user_id, [cohort.name])
         return cohort
     cohorts = await members.active_cohorts_of(guild_id, user_id)
     if not cohorts:
-        raise CohortChoiceError(CohortChoice.NO_COHORT, user_id, [])
+        raise NoCohortError(user_id, [])
     if len(cohorts) > 1:
-        raise CohortChoiceError(CohortChoice.SEVERAL, user_id, [cohort.name for cohort in cohorts])
+        raise SeveralCohortsError(user_id, [cohort.name for cohort in cohorts])
     return cohorts[0]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.cohorts.repository import CohortRepository, MemberRepository
+from bot.cohorts.resolve import cohort_named, prompt_slot, roadmap_of
 from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, CohortMember
 from bot.kernel import calendar, slots
-from bot.kernel.errors import ConflictError, InvalidInputError, NotFoundError, did_you_mean
+from bot.kernel.errors import ConflictError, InvalidInputError
 from bot.kernel.roadmap import Phase, Roadmap
 
 log = logging.getLogger(__name__)
@@ -73,12 +73,7 @@ class CohortService:
         self._default_timezone = default_timezone
 
     def roadmap(self, key: str) -> Roadmap:
-        roadmap = self._catalog.get(key)
-        if roadmap is None:
-            raise NotFoundError(
-                f"There is no roadmap `{key}`.{did_you_mean(self._catalog.closest(key))} See `/roadmap list`."
-            )
-        return roadmap
+        return roadmap_of(self._catalog, key)
 
     async def create(
         self,
@@ -132,19 +127,11 @@ class CohortService:
         return self._summarise(cohort, member_count=0)
 
     async def get(self, session: AsyncSession, guild_id: int, name: str) -> Cohort:
-        """Find a cohort by name inside an open session, or explain what exists instead."""
-        cohorts = CohortRepository(session)
-        cohort = await cohorts.by_name(guild_id, " ".join(name.split()))
-        if cohort is None:
-            names = [existing.name for existing in await cohorts.in_guild(guild_id)]
-            matches = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-            hint = did_you_mean(matches[0] if matches else None)
-            raise NotFoundError(f"There is no cohort called **{name}** in this server.{hint}")
-        return cohort
+        return await cohort_named(session, guild_id, name)
 
     async def join(self, guild_id: int, name: str, user_id: int, display_name: str) -> MembershipChange:
         async with self._sessions.begin() as session:
-            cohort = await self.get(session, guild_id, name)
+            cohort = await cohort_named(session, guild_id, name)
             members = MemberRepository(session)
             member = await members.get(cohort.id, user_id)
             if member is not None and member.left_at is None:
@@ -167,7 +154,7 @@ class CohortService:
 
     async def leave(self, guild_id: int, name: str, user_id: int) -> MembershipChange:
         async with self._sessions.begin() as session:
-            cohort = await self.get(session, guild_id, name)
+            cohort = await cohort_named(session, guild_id, name)
             member = await MemberRepository(session).get(cohort.id, user_id)
             if member is None or member.left_at is not None:
                 return MembershipChange(cohort.name, changed=False)
@@ -183,13 +170,13 @@ class CohortService:
 
     async def info(self, guild_id: int, name: str) -> CohortSummary:
         async with self._sessions() as session:
-            cohort = await self.get(session, guild_id, name)
+            cohort = await cohort_named(session, guild_id, name)
             count = (await CohortRepository(session).member_counts(guild_id)).get(cohort.id, 0)
         return self._summarise(cohort, count)
 
     async def member_ids(self, guild_id: int, name: str) -> list[int]:
         async with self._sessions() as session:
-            cohort = await self.get(session, guild_id, name)
+            cohort = await cohort_named(session, guild_id, name)
             return [member.user_id for member in await MemberRepository(session).active_in(cohort.id)]
 
     async def cohorts_of(self, guild_id: int, user_id: int) -> Sequence[Cohort]:
@@ -211,7 +198,7 @@ class CohortService:
     def _summarise(self, cohort: Cohort, member_count: int) -> CohortSummary:
         roadmap = self.roadmap(cohort.roadmap_key)
         now = self._clock()
-        slot = slots.WeeklySlot(weekday=cohort.weekday, at=cohort.slot_time, timezone=cohort.timezone)
+        slot = prompt_slot(cohort)
         where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
         return CohortSummary(
             id=cohort.id,

@@ -43,12 +43,35 @@ class CohortChoice(Enum):
 class CohortChoiceError(DomainError):
     """Which cohort a member meant could not be settled.
 
-    It carries the facts (whose cohorts, which names); the Discord layer words it for the reader,
-    so the same refusal says "You aren't…" to the caller and "Alice isn't…" about Alice.
+    It carries the facts (whose cohorts, which names) so the Discord layer can word it for the
+    reader: "You aren't…" to the caller, "Alice isn't…" about Alice. ``message`` is the caller's.
     """
 
-    def __init__(self, reason: CohortChoice, subject_id: int, cohort_names: Sequence[str]) -> None:
-        self.reason = reason
+    reason: CohortChoice
+
+    def __init__(self, subject_id: int, cohort_names: Sequence[str]) -> None:
         self.subject_id = subject_id
         self.cohort_names = tuple(cohort_names)
-        super().__init__(f"cohort choice: {reason.value} ({', '.join(self.cohort_names)})")
+        super().__init__(self.sentence(None))
+
+    def sentence(self, subject_name: str | None) -> str:
+        """The refusal about ``subject_name``, or about the caller when it is None."""
+        who, be, not_be = ("You", "are", "aren't") if subject_name is None else (subject_name, "is", "isn't")
+        if self.reason is CohortChoice.NOT_A_MEMBER:
+            return f"{who} {not_be} in **{self.cohort_names[0]}**. Join it first with `/cohort join`."
+        if self.reason is CohortChoice.NO_COHORT:
+            return f"{who} {not_be} in any cohort yet. Join one with `/cohort join`."
+        names = ", ".join(f"**{name}**" for name in self.cohort_names)
+        return f"{who} {be} in several cohorts ({names}); pick one with the `cohort` option."
+
+
+class NotCohortMemberError(CohortChoiceError, PermissionDeniedError):
+    reason = CohortChoice.NOT_A_MEMBER
+
+
+class NoCohortError(CohortChoiceError, NotFoundError):
+    reason = CohortChoice.NO_COHORT
+
+
+class SeveralCohortsError(CohortChoiceError, InvalidInputError):
+    reason = CohortChoice.SEVERAL

@@ -10,13 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.cohorts.repository import CompletionRepository, MemberRepository
-from bot.cohorts.service import CohortService
-from bot.db.models import CheckpointCompletion, Cohort
+from bot.cohorts.repository import MemberRepository
+from bot.cohorts.resolve import cohort_named, member_cohort, roadmap_of
+from bot.content import RoadmapCatalog
+from bot.db.models import CheckpointCompletion
 from bot.kernel import calendar, slots
-from bot.kernel.errors import InvalidInputError, NotFoundError, PermissionDeniedError, did_you_mean
+from bot.kernel.errors import InvalidInputError, NotFoundError, did_you_mean
 from bot.kernel.links import validate_web_link
 from bot.kernel.roadmap import Checkpoint, Phase, Roadmap
+from bot.progress.repository import CompletionRepository
 from bot.progress.rules import ProgressReport, compute_progress
 
 log = logging.getLogger(__name__)
@@ -59,36 +61,11 @@ def validate_note(note: str | None) -> str | None:
 
 class ProgressService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], cohorts: CohortService, clock: Clock
+        self, sessions: async_sessionmaker[AsyncSession], catalog: RoadmapCatalog, clock: Clock
     ) -> None:
         self._sessions = sessions
-        self._cohorts = cohorts
+        self._catalog = catalog
         self._clock = clock
-
-    async def member_cohort(
-        self, session: AsyncSession, guild_id: int, user_id: int, cohort_name: str | None, *, who: str = "You"
-    ) -> Cohort:
-        """The cohort a command is about: the named one (which the member must be in) or their only one."""
-        members = MemberRepository(session)
-        if cohort_name:
-            cohort = await self._cohorts.get(session, guild_id, cohort_name)
-            member = await members.get(cohort.id, user_id)
-            if member is None or member.left_at is not None:
-                verb = "aren't" if who == "You" else "isn't"
-                raise PermissionDeniedError(
-                    f"{who} {verb} in **{cohort.name}**. Join it first with `/cohort join`."
-                )
-            return cohort
-        cohorts = await members.active_cohorts_of(guild_id, user_id)
-        if not cohorts:
-            verb = "aren't" if who == "You" else "isn't"
-            raise NotFoundError(f"{who} {verb} in any cohort yet. Join one with `/cohort join`.")
-        if len(cohorts) > 1:
-            names = ", ".join(f"**{cohort.name}**" for cohort in cohorts)
-            raise InvalidInputError(
-                f"{who} are in several cohorts ({names}); pick one with the `cohort` option."
-            )
-        return cohorts[0]
 
     def _checkpoint(self, roadmap: Roadmap, key: str) -> tuple[Phase, Checkpoint]:
         found = roadmap.find_checkpoint(key.strip().lower())
@@ -114,8 +91,8 @@ class ProgressService:
         evidence_url = validate_evidence(evidence)
         clean_note = validate_note(note)
         async with self._sessions.begin() as session:
-            cohort = await self.member_cohort(session, guild_id, user_id, cohort_name)
-            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            cohort = await member_cohort(session, guild_id, user_id, cohort_name)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
             phase, checkpoint = self._checkpoint(roadmap, checkpoint_key)
             completions = CompletionRepository(session)
             existing = await completions.get(cohort.id, user_id, checkpoint.key)
@@ -147,8 +124,8 @@ class ProgressService:
         self, guild_id: int, user_id: int, checkpoint_key: str, *, cohort_name: str | None = None
     ) -> CheckpointChange:
         async with self._sessions.begin() as session:
-            cohort = await self.member_cohort(session, guild_id, user_id, cohort_name)
-            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            cohort = await member_cohort(session, guild_id, user_id, cohort_name)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
             phase, checkpoint = self._checkpoint(roadmap, checkpoint_key)
             completions = CompletionRepository(session)
             existing = await completions.get(cohort.id, user_id, checkpoint.key)
@@ -160,13 +137,11 @@ class ProgressService:
             cohort.name, phase, checkpoint, existing is not None, done, roadmap.checkpoint_count
         )
 
-    async def report(
-        self, guild_id: int, user_id: int, cohort_name: str | None = None, *, who: str = "You"
-    ) -> ProgressView:
+    async def report(self, guild_id: int, user_id: int, cohort_name: str | None = None) -> ProgressView:
         async with self._sessions() as session:
-            cohort = await self.member_cohort(session, guild_id, user_id, cohort_name, who=who)
+            cohort = await member_cohort(session, guild_id, user_id, cohort_name)
             completed = await CompletionRepository(session).completed_keys(cohort.id, user_id)
-        roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
         today = slots.local_date(self._clock(), cohort.timezone)
         where = calendar.position(cohort.start_date, today, roadmap)
         report = compute_progress(roadmap, completed, where.day if where.started else None)
@@ -176,11 +151,11 @@ class ProgressService:
     async def checkpoint_choices(
         self, guild_id: int, user_id: int, cohort_name: str | None, text: str, limit: int = 25
     ) -> list[tuple[str, str]]:
-        """(label, key) pairs for autocomplete, from the roadmaps of the member's cohorts."""
+        """(title, key) pairs for autocomplete, from the roadmaps of the member's cohorts."""
         async with self._sessions() as session:
             if cohort_name:
                 try:
-                    cohorts = [await self._cohorts.get(session, guild_id, cohort_name)]
+                    cohorts = [await cohort_named(session, guild_id, cohort_name)]
                 except NotFoundError:
                     cohorts = []
             else:
@@ -189,11 +164,11 @@ class ProgressService:
         seen: set[str] = set()
         choices: list[tuple[str, str]] = []
         for cohort in cohorts:
-            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
             for _, checkpoint in roadmap.checkpoints():
                 if checkpoint.key in seen:
                     continue
                 if needle in checkpoint.key or needle in checkpoint.title.casefold():
                     seen.add(checkpoint.key)
-                    choices.append((f"{checkpoint.title} ({checkpoint.key})"[:100], checkpoint.key))
+                    choices.append((checkpoint.title, checkpoint.key))
         return choices[:limit]

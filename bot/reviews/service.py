@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.cohorts.repository import CohortRepository, MemberRepository
+from bot.cohorts.resolve import member_cohort
 from bot.cohorts.service import CohortService
 from bot.db.models import Cohort, ReviewCompletion, ReviewParticipant, ReviewRound
 from bot.kernel import calendar, slots
@@ -287,7 +288,7 @@ class ReviewService:
         zone = slots.parse_timezone(timezone) if timezone is not None and timezone.strip() else None
         now = self._clock()
         async with self._sessions.begin() as session:
-            cohort = await self._progress.member_cohort(session, guild_id, user_id, cohort_name)
+            cohort = await member_cohort(session, guild_id, user_id, cohort_name)
             repository = ReviewRepository(session)
             participant = await repository.participant(cohort.id, user_id)
             first_time = participant is None
@@ -834,12 +835,12 @@ class ReviewService:
         """The named cohort, else the only one the member reviews in, else their only cohort."""
         if cohort_name:
             if must_be_member:
-                return await self._progress.member_cohort(session, guild_id, user_id, cohort_name, who=who)
+                return await member_cohort(session, guild_id, user_id, cohort_name)
             return await self._cohorts.get(session, guild_id, cohort_name)
         participating = await ReviewRepository(session).participating_cohorts(guild_id, user_id)
         if len(participating) == 1:
             return participating[0]
-        return await self._progress.member_cohort(session, guild_id, user_id, None, who=who)
+        return await member_cohort(session, guild_id, user_id, None)
 
     async def _view(
         self, session: AsyncSession, cohort: Cohort | None, review_round: ReviewRound
