@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from zoneinfo import available_timezones
 
 from discord import app_commands
+
+from bot.kernel import slots
 
 if TYPE_CHECKING:
     import discord
@@ -21,7 +22,7 @@ WEEKDAY_CHOICES = (
     ("Saturday", "sat"),
     ("Sunday", "sun"),
 )
-_TIMEZONES = sorted(available_timezones())
+_TIMEZONES = slots.timezone_names()
 
 
 async def roadmap_keys(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:

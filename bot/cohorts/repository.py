@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Cohort, CohortMember, GuildSettings
+from bot.kernel.text import lookalike_key
 
 
 class GuildSettingsRepository:
@@ -34,7 +35,7 @@ class CohortRepository:
         self._session.add(cohort)
 
     async def by_name(self, guild_id: int, name: str) -> Cohort | None:
-        statement = select(Cohort).where(Cohort.guild_id == guild_id, Cohort.name_key == name.casefold())
+        statement = select(Cohort).where(Cohort.guild_id == guild_id, Cohort.name_key == lookalike_key(name))
         return await self._session.scalar(statement)
 
     async def by_id(self, cohort_id: int) -> Cohort | None:

@@ -23,6 +23,7 @@ from bot.kernel.errors import (
     did_you_mean,
 )
 from bot.kernel.roadmap import Roadmap
+from bot.kernel.text import echo, echo_code
 
 
 async def cohort_named(session: AsyncSession, guild_id: int, name: str) -> Cohort:
@@ -33,7 +34,7 @@ async def cohort_named(session: AsyncSession, guild_id: int, name: str) -> Cohor
         names = [existing.name for existing in await cohorts.in_guild(guild_id)]
         matches = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
         hint = did_you_mean(matches[0] if matches else None)
-        raise NotFoundError(f"There is no cohort called **{name}** in this server.{hint}")
+        raise NotFoundError(f"There is no cohort called **{echo(name)}** in this server.{hint}")
     return cohort
 
 
@@ -61,7 +62,8 @@ def roadmap_of(catalog: RoadmapCatalog, key: str) -> Roadmap:
     roadmap = catalog.get(key)
     if roadmap is None:
         raise NotFoundError(
-            f"There is no roadmap `{key}`.{did_you_mean(catalog.closest(key))} See `/roadmap list`."
+            f"There is no roadmap `{echo_code(key)}`.{did_you_mean(catalog.closest(key))}"
+            " See `/roadmap list`."
         )
     return roadmap
 

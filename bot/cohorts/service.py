@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,10 +18,13 @@ from bot.db.models import Cohort, CohortMember
 from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError, InvalidInputError
 from bot.kernel.roadmap import Phase, Roadmap
+from bot.kernel.text import clean_name, echo, lookalike_key
 
 log = logging.getLogger(__name__)
 
 MAX_COHORT_NAME = 50
+START_YEARS_BACK = 3
+START_YEARS_AHEAD = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +52,24 @@ class MembershipChange:
 
 
 def normalise_cohort_name(raw: str) -> str:
-    name = " ".join(raw.split())
-    if not name:
+    """A name shown in replies and public posts: visible characters, no markup, no links."""
+    if not raw.strip():
         raise InvalidInputError("A cohort needs a name.")
-    if len(name) > MAX_COHORT_NAME:
-        raise InvalidInputError(f"Cohort names can be at most {MAX_COHORT_NAME} characters.")
-    if any(ch in name for ch in "@#`*_~|<>"):
-        raise InvalidInputError("Cohort names can't contain @ # ` * _ ~ | < or >.")
+    name = clean_name(raw, field="A cohort name", max_length=MAX_COHORT_NAME)
+    if any(ch in name for ch in "@#`*_~|<>[]\\") or "://" in name:
+        raise InvalidInputError("Cohort names can't contain links or any of @ # ` * _ ~ | < > [ ] \\.")
     return name
+
+
+def check_start_window(start: date, today: date) -> date:
+    """Refuse start dates no real cohort has, before they break calendar maths much later."""
+    earliest = today - timedelta(days=START_YEARS_BACK * 365)
+    latest = today + timedelta(days=START_YEARS_AHEAD * 365)
+    if not earliest <= start <= latest:
+        raise InvalidInputError(
+            f"A cohort's start date must be between {earliest.isoformat()} and {latest.isoformat()}."
+        )
+    return start
 
 
 class CohortService:
@@ -93,7 +106,8 @@ class CohortService:
         try:
             zone = slots.parse_timezone(timezone) if timezone else self._default_timezone
             now = self._clock()
-            start_date = slots.parse_date(start) if start else slots.local_date(now, zone)
+            today = slots.local_date(now, zone)
+            start_date = check_start_window(slots.parse_date(start), today) if start else today
             slot = slots.WeeklySlot(
                 weekday=slots.parse_weekday(weekday) if weekday else 0,
                 at=slots.parse_time(at) if at else time(18, 0),
@@ -104,11 +118,11 @@ class CohortService:
         async with self._sessions.begin() as session:
             cohorts = CohortRepository(session)
             if await cohorts.by_name(guild_id, clean_name) is not None:
-                raise ConflictError(f"This server already has a cohort called **{clean_name}**.")
+                raise ConflictError(f"This server already has a cohort called **{echo(clean_name)}**.")
             cohort = Cohort(
                 guild_id=guild_id,
                 name=clean_name,
-                name_key=clean_name.casefold(),
+                name_key=lookalike_key(clean_name),
                 roadmap_key=roadmap.key,
                 channel_id=channel_id,
                 start_date=start_date,
@@ -122,7 +136,9 @@ class CohortService:
             try:
                 await session.flush()
             except IntegrityError as error:  # a concurrent create won the race
-                raise ConflictError(f"This server already has a cohort called **{clean_name}**.") from error
+                raise ConflictError(
+                    f"This server already has a cohort called **{echo(clean_name)}**."
+                ) from error
         log.info("guild=%s user=%s created cohort %r on %s", guild_id, actor_id, clean_name, roadmap.key)
         return self._summarise(cohort, member_count=0)
 

@@ -33,6 +33,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.kernel.errors import InvalidInputError, did_you_mean
+from bot.kernel.text import echo_code
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -59,7 +60,8 @@ def parse_weekday(text: str) -> int:
             if name.startswith(cleaned):
                 return number
     raise ScheduleInputError(
-        f"`{text.strip()}` is not a weekday: use mon, tue, wed, thu, fri, sat or sun (or the full name)."
+        f"`{echo_code(text.strip())}` is not a weekday: use mon, tue, wed, thu, fri, sat or sun"
+        " (or the full name)."
     )
 
 
@@ -70,12 +72,12 @@ def parse_time(text: str) -> time:
     if match is None:
         example = _as_24_hour(cleaned) or "18:30"
         raise ScheduleInputError(
-            f"`{cleaned}` is not a time: write it as HH:MM on a 24-hour clock, e.g. {example}."
+            f"`{echo_code(cleaned)}` is not a time: write it as HH:MM on a 24-hour clock, e.g. {example}."
         )
     hour, minute = int(match[1]), int(match[2])
     if hour > 23 or minute > 59:
         raise ScheduleInputError(
-            f"`{cleaned}` is not on the clock: use a time from 00:00 to 23:59, e.g. 18:30."
+            f"`{echo_code(cleaned)}` is not on the clock: use a time from 00:00 to 23:59, e.g. 18:30."
         )
     return time(hour, minute)
 
@@ -92,10 +94,22 @@ def _as_24_hour(text: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
+NOT_PLACES = frozenset({"localtime", "Factory", "posixrules", "posix", "right"})
+
+
 @cache
 def _known_timezones() -> frozenset[str]:
-    """The IANA names zoneinfo can load; scanning the tz database is slow, so it happens once."""
-    return frozenset(available_timezones())
+    """The IANA names zoneinfo can load; scanning the tz database is slow, so it happens once.
+
+    ``localtime`` is the host's own /etc/localtime and ``Factory`` a placeholder: neither is a
+    place, and a slot in them would move when the bot moves to another machine.
+    """
+    return frozenset(available_timezones()) - NOT_PLACES
+
+
+def timezone_names() -> list[str]:
+    """Every zone a cohort may use, sorted: what autocomplete offers."""
+    return sorted(_known_timezones())
 
 
 @cache
@@ -123,8 +137,8 @@ def parse_timezone(text: str) -> str:
     if same_but_case is not None:
         return same_but_case
     raise ScheduleInputError(
-        f"`{cleaned}` is not a timezone name: use an IANA name like Europe/Berlin or America/New_York."
-        + did_you_mean(_closest_timezone(cleaned))
+        f"`{echo_code(cleaned)}` is not a timezone name: use an IANA name like Europe/Berlin"
+        " or America/New_York." + did_you_mean(_closest_timezone(cleaned))
     )
 
 
@@ -132,12 +146,14 @@ def parse_date(text: str) -> date:
     """``YYYY-MM-DD`` -> a date; other ISO spellings are refused so members see one format."""
     cleaned = text.strip()
     if _DATE_RE.fullmatch(cleaned) is None:
-        raise ScheduleInputError(f"`{cleaned}` is not a date: write it as YYYY-MM-DD, e.g. 2026-03-02.")
+        raise ScheduleInputError(
+            f"`{echo_code(cleaned)}` is not a date: write it as YYYY-MM-DD, e.g. 2026-03-02."
+        )
     try:
         return date.fromisoformat(cleaned)
     except ValueError:
         raise ScheduleInputError(
-            f"`{cleaned}` is not a day on the calendar: check the month and day."
+            f"`{echo_code(cleaned)}` is not a day on the calendar: check the month and day."
         ) from None
 
 
