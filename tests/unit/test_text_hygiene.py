@@ -10,7 +10,7 @@ from bot.kernel.errors import InvalidInputError
 from bot.kernel.links import validate_web_link
 from bot.kernel.text import INVISIBLE, clean_name, clean_text, echo, echo_code, is_hidden, lookalike_key
 
-HIDDEN_SAMPLES = sorted(INVISIBLE) + ["\x00", "\x07", "\x1b", "\u202e", "\x7f"]
+HIDDEN_SAMPLES = [*sorted(INVISIBLE), "\x00", "\x07", "\x1b", "\u202e", "\x7f"]
 
 
 @pytest.mark.parametrize("hidden", HIDDEN_SAMPLES)
