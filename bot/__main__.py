@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -25,7 +28,14 @@ TOKEN_HELP = (
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="waypoint", description="Waypoint study-group bot")
+    parser = argparse.ArgumentParser(
+        prog="waypoint",
+        description="Waypoint study-group bot.",
+        epilog=(
+            "Settings (DISCORD_TOKEN, DATABASE_URL, ...) come from the environment, then from .env in the"
+            " current directory, then from .env in the project folder."
+        ),
+    )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="run the bot (the default)")
     content = commands.add_parser("content", help="roadmap content tools")
@@ -104,20 +114,43 @@ def _run(settings: Settings) -> int:
         print(f"waypoint: roadmap content is invalid:\n{error}", file=sys.stderr)
         return 1
     discord.utils.setup_logging(level=logging.getLevelName(settings.log_level))
-    bot = create_bot(settings)
+    return asyncio.run(serve(create_bot(settings), token))
+
+
+LOGIN_PROBLEMS = {
+    "LoginFailure": "Discord rejected DISCORD_TOKEN; copy a fresh token from the Developer Portal.",
+    "PrivilegedIntentsRequired": (
+        "enable the Server Members intent for the bot in the Developer Portal (Bot page)."
+    ),
+}
+
+
+async def serve(bot: Any, token: str) -> int:
+    """Run until Discord disconnects us or SIGTERM/SIGINT asks us to stop, then shut down cleanly.
+
+    ``docker stop`` sends SIGTERM: the bot closes (scheduler stopped, database closed) and the
+    process exits 0. Login and network failures end with one clear line and a non-zero status.
+    """
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def stop(name: str) -> None:
+        if not closing:
+            log.info("received %s, shutting down", name)
+            closing.append(loop.create_task(bot.close()))
+
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(signal_number, stop, signal_number.name)
     try:
-        bot.run(token, log_handler=None)
-    except discord.LoginFailure:
-        print(
-            "waypoint: Discord rejected DISCORD_TOKEN; copy a fresh token from the Developer Portal.",
-            file=sys.stderr,
-        )
-        return 2
-    except discord.PrivilegedIntentsRequired:
-        print(
-            "waypoint: enable the Server Members intent for the bot in the Developer Portal (Bot page).",
-            file=sys.stderr,
-        )
+        async with bot:
+            await bot.start(token)
+    except Exception as error:
+        problem = LOGIN_PROBLEMS.get(type(error).__name__)
+        if problem is None and not isinstance(error, OSError | TimeoutError):
+            raise
+        detail = problem or f"could not reach Discord ({type(error).__name__}: {error})."
+        print(f"waypoint: {detail}", file=sys.stderr)
         return 2
     return 0
 

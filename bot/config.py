@@ -22,7 +22,11 @@ class Settings(BaseSettings):
     """Everything an operator can set. Field names map to upper-case environment variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        # The project's .env, then one in the working directory (which wins where both set a value).
+        env_file=(PROJECT_ROOT / ".env", ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
     discord_token: SecretStr | None = Field(default=None, description="Bot token from the Developer Portal")
@@ -56,4 +60,6 @@ class Settings(BaseSettings):
         return timedelta(hours=self.prompt_grace_hours)
 
     def token(self) -> str | None:
-        return self.discord_token.get_secret_value() if self.discord_token else None
+        """The token, or None when it is missing or only blanks."""
+        value = self.discord_token.get_secret_value().strip() if self.discord_token else ""
+        return value or None
