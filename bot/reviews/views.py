@@ -51,10 +51,6 @@ class RoundView:
         return tuple(group for group in self.groups if not group.is_lone)
 
     @property
-    def paired_member_ids(self) -> tuple[int, ...]:
-        return tuple(user_id for group in self.paired_groups for user_id in group.member_ids)
-
-    @property
     def lone_member_ids(self) -> tuple[int, ...]:
         return tuple(user_id for group in self.groups if group.is_lone for user_id in group.member_ids)
 
@@ -108,6 +104,8 @@ class AutoSnoozed:
 
 @dataclass(frozen=True, slots=True)
 class RoundOutcome:
+    """A run's round: ``created`` is False when the week already had one (shown again, not re-paired)."""
+
     round: RoundView
     created: bool
     auto_snoozed: tuple[AutoSnoozed, ...] = ()
@@ -189,6 +187,8 @@ class HistoryEntry:
 
 @dataclass(frozen=True, slots=True)
 class HistoryView:
+    """A member's past rounds in one cohort, newest first."""
+
     cohort_name: str
     user_id: int
     entries: tuple[HistoryEntry, ...]
@@ -218,6 +218,8 @@ class ReminderBatch:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleView:
+    """A cohort's review slot, for the scheduler and for ``/review schedule``."""
+
     cohort_id: int
     guild_id: int
     cohort_name: str
