@@ -16,6 +16,8 @@ from bot.exports.service import ExportService
 from bot.privacy.service import PrivacyService
 from bot.progress.service import ProgressService
 from bot.prompts.service import PromptService
+from bot.reviews.rounds import ReviewRounds
+from bot.reviews.schedule import ReviewSchedule
 from bot.reviews.service import ReviewService
 
 
@@ -32,6 +34,8 @@ class Services:
     exports: ExportService
     privacy: PrivacyService
     reviews: ReviewService
+    review_rounds: ReviewRounds
+    review_schedule: ReviewSchedule
 
 
 def build_services(
@@ -51,5 +55,7 @@ def build_services(
         prompts=PromptService(sessions, cohorts, catalog, clock, settings.prompt_grace),
         exports=ExportService(sessions, cohorts, clock),
         privacy=PrivacyService(sessions, clock),
-        reviews=ReviewService(sessions, cohorts, progress, clock),
+        reviews=ReviewService(sessions, clock),
+        review_rounds=ReviewRounds(sessions, catalog, clock),
+        review_schedule=ReviewSchedule(sessions, clock),
     )

@@ -10,7 +10,8 @@ from discord.ext import commands
 
 from bot.progress.rules import Pace
 from bot.progress.service import ProgressService, ProgressView
-from bot.reviews.service import ReviewCounts, ReviewService
+from bot.reviews.service import ReviewService
+from bot.reviews.views import ReviewCounts
 from cogs import _autocomplete
 from cogs._checks import answered
 from cogs._ui import BRAND_COLOUR, bar, subject_of, timestamp

@@ -1,6 +1,6 @@
 """Queries for review pairing: participants, rounds, groups and completed reviews.
 
-Like every repository it never commits; ``ReviewService`` owns the transaction.
+Like every repository it never commits; the review services own the transaction.
 """
 
 from __future__ import annotations
@@ -129,10 +129,9 @@ class ReviewRepository:
             select(func.max(ReviewRound.week)).where(ReviewRound.cohort_id == cohort_id)
         )
 
-    async def rounds(self, cohort_id: int, *, before_week: int | None = None) -> Sequence[ReviewRound]:
-        statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id)
-        if before_week is not None:
-            statement = statement.where(ReviewRound.week < before_week)
+    async def rounds_before(self, cohort_id: int, week: int) -> Sequence[ReviewRound]:
+        """The cohort's rounds before ``week``, oldest first: the pairing history."""
+        statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id, ReviewRound.week < week)
         return (await self._session.scalars(statement.order_by(ReviewRound.week))).all()
 
     async def groups_of(self, round_ids: Iterable[int]) -> dict[int, list[StoredGroup]]:
@@ -155,6 +154,16 @@ class ReviewRepository:
         for group_id, (round_id, thread_id, members) in rows.items():
             by_round[round_id].append(StoredGroup(group_id, round_id, thread_id, tuple(sorted(members))))
         return by_round
+
+    async def round_contents(self, round_id: int) -> tuple[list[StoredGroup], frozenset[tuple[int, int]]]:
+        """A round's groups and its recorded (reviewer, reviewee) pairs, forgotten members left out."""
+        groups = (await self.groups_of([round_id]))[round_id]
+        reviews = frozenset(
+            (completion.reviewer_id, completion.reviewee_id)
+            for completion in await self.completions_of([round_id])
+            if completion.reviewer_id is not None and completion.reviewee_id is not None
+        )
+        return groups, reviews
 
     async def rounds_of_member(self, cohort_id: int, user_id: int) -> Sequence[ReviewRound]:
         """Rounds in which the member was grouped, newest first."""

@@ -126,8 +126,6 @@ def members_without_review(
     return tuple(user_id for user_id in member_ids if user_id not in reviewed)
 
 
-def auto_snooze_notice(cohort_name: str) -> str:
-    return (
-        f"You didn't record a review in {MISSED_ROUNDS_LIMIT} rounds in a row in **{cohort_name}**, so"
-        f" you're snoozed from review pairing; run `/review join cohort:{cohort_name}` when you're back."
-    )
+def split_languages(stored: str) -> tuple[str, ...]:
+    """The stored ``"python,go"`` column back as ``("python", "go")``."""
+    return tuple(language for language in stored.split(",") if language)

@@ -441,7 +441,9 @@ async def test_restart_in_the_middle_of_a_round_finishes_the_same_pairs(
     carol, dave = add_member(world, "carol"), add_member(world, "dave")
     await opt_in(world, world.alice, world.bob, carol, dave)
     # The process pairs the week and dies before posting anything.
-    outcome = await bot_of(simcord_env).services.reviews.run_round(world.guild.id, "Spring", lambda _: True)
+    outcome = await bot_of(simcord_env).services.review_rounds.run_round(
+        world.guild.id, "Spring", lambda _: True
+    )
     assert announcements(world) == []
     expected = sorted(sorted(group.member_ids) for group in outcome.round.groups)
 

@@ -1,0 +1,328 @@
+"""A review round's life: paired once a week, published, reminded, closed.
+
+``bot.reviews.pairing`` decides the groups; this service decides who can be paired (opted in,
+still in the cohort and the server, not snoozed) and keeps everything else in the database, which
+is the source of truth: the unique (cohort, week) key on ``review_rounds`` makes a round happen
+once a week however often the scheduler, a moderator or a restarted process asks for it.
+
+A round is created with its groups (a lone participant is stored as a group of one, so a re-run
+shows the same week) -> published by the cog (announcement, one thread per group, both recorded
+here so a restart finishes what is missing) -> a reminder two days before it is due -> closed once
+due, when each member's missed-round streak is updated and a third miss in a row snoozes them
+until they opt in again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.cohorts.repository import CohortRepository, MemberRepository
+from bot.cohorts.resolve import cohort_named, cohort_week, review_slot, roadmap_of
+from bot.content import RoadmapCatalog
+from bot.db.models import Cohort, ReviewRound
+from bot.kernel import calendar, slots
+from bot.kernel.errors import ConflictError
+from bot.reviews.pairing import Candidate, PairingHistory, PairingResult, make_groups
+from bot.reviews.repository import ReviewRepository
+from bot.reviews.rules import (
+    MISSED_ROUNDS_LIMIT,
+    REMINDER_LEAD,
+    REVIEW_WINDOW,
+    is_available,
+    member_phase_index,
+    members_without_review,
+    next_missed_streak,
+    reminder_is_due,
+    round_seed,
+    split_languages,
+    utc_offset_minutes,
+)
+from bot.reviews.views import AutoSnoozed, ReminderBatch, RoundOutcome, RoundView
+
+log = logging.getLogger(__name__)
+
+# Above this many candidates the pairing search runs in a worker thread (about a second for 2,000),
+# so the event loop keeps answering commands and heartbeats meanwhile.
+PAIRING_IN_THREAD_ABOVE = 100
+
+InGuild = Callable[[int], bool]
+
+
+class ReviewRounds:
+    """Runs, publishes (bookkeeping only), reminds and closes review rounds."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], catalog: RoadmapCatalog, clock: Clock
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self._clock = clock
+
+    # --- running a round -----------------------------------------------------------------------
+
+    async def run_round(self, guild_id: int, cohort_name: str, in_guild: InGuild) -> RoundOutcome:
+        """This week's round for a moderator: created now, or the existing one if it already ran."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            cohort = await cohort_named(session, guild_id, cohort_name)
+            week = cohort_week(cohort, now)
+            if week < 1:
+                raise ConflictError(
+                    f"**{cohort.name}** starts on {cohort.start_date.isoformat()}, so its first review"
+                    " round can run from that day."
+                )
+            return await self._round(session, cohort, week, now, in_guild)
+
+    async def run_scheduled_round(self, cohort_id: int, in_guild: InGuild) -> RoundOutcome | None:
+        """What the weekly job does; None when there is nothing to do this week, with the reason logged."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            cohort = await CohortRepository(session).by_id(cohort_id)
+            if cohort is None or not cohort.review_enabled:
+                return None
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
+            if not where.started or where.finished:
+                log.info("cohort=%s no review round: the cohort is not running", cohort_id)
+                return None
+            try:
+                return await self._round(session, cohort, cohort_week(cohort, now), now, in_guild)
+            except ConflictError as error:
+                log.info("cohort=%s no review round: %s", cohort_id, error.message)
+                return None
+
+    async def _round(
+        self, session: AsyncSession, cohort: Cohort, week: int, now: datetime, in_guild: InGuild
+    ) -> RoundOutcome:
+        repository = ReviewRepository(session)
+        existing = await repository.round_for_week(cohort.id, week)
+        if existing is not None:
+            return RoundOutcome(await _round_view(session, existing, cohort), created=False)
+        # Close what is due first, so members who just missed a third round are not paired.
+        auto_snoozed = tuple(
+            await _close_rounds(session, await repository.open_rounds_due_by(now, cohort.id), now)
+        )
+        candidates = await self._candidates(session, cohort, week, now, in_guild)
+        past_rounds = await repository.rounds_before(cohort.id, week)
+        past_groups = await repository.groups_of(past.id for past in past_rounds)
+        history = PairingHistory.from_rounds(
+            (past.week, [group.member_ids for group in past_groups[past.id]]) for past in past_rounds
+        )
+        seed = round_seed(cohort.id, week)
+        if len(candidates) > PAIRING_IN_THREAD_ABOVE:
+            result = await asyncio.to_thread(make_groups, candidates, history, week, seed)
+        else:
+            result = make_groups(candidates, history, week, seed)
+        try:
+            review_round = await _store_round(repository, session, cohort, week, seed, now, result)
+        except IntegrityError:  # another process paired this week first: show its round
+            existing = await repository.round_for_week(cohort.id, week)
+            if existing is None:
+                raise
+            return RoundOutcome(await _round_view(session, existing, cohort), False, auto_snoozed)
+        log.info(
+            "guild=%s cohort=%s week=%s paired %d groups (%d repeat pairs, %d alone)",
+            cohort.guild_id,
+            cohort.id,
+            week,
+            len(result.groups),
+            result.repeat_pairs,
+            len(result.unpaired),
+        )
+        return RoundOutcome(await _round_view(session, review_round, cohort), True, auto_snoozed)
+
+    async def _candidates(
+        self, session: AsyncSession, cohort: Cohort, week: int, now: datetime, in_guild: InGuild
+    ) -> list[Candidate]:
+        """Who can be paired this week: opted in, not snoozed, in the cohort and the server."""
+        repository = ReviewRepository(session)
+        members = {member.user_id for member in await MemberRepository(session).active_in(cohort.id)}
+        eligible = [
+            participant
+            for participant in await repository.participants(cohort.id)
+            if is_available(
+                participant.active, participant.snoozed_until_week, participant.missed_streak, week
+            )
+            and participant.user_id in members
+            and in_guild(participant.user_id)
+        ]
+        if not eligible:
+            raise ConflictError(
+                f"Nobody in **{cohort.name}** is available for review pairing this week:"
+                " members opt in with `/review join`."
+            )
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+        completed = await repository.completed_checkpoints(cohort.id)
+        return [
+            Candidate(
+                user_id=participant.user_id,
+                utc_offset_minutes=utc_offset_minutes(participant.timezone, now),
+                languages=frozenset(split_languages(participant.languages)),
+                phase_index=member_phase_index(roadmap, completed.get(participant.user_id, set())),
+            )
+            for participant in eligible
+        ]
+
+    async def cohorts_missing_their_round(self, grace: timedelta) -> list[int]:
+        """Cohorts whose review slot passed less than ``grace`` ago without a round this week.
+
+        The scheduler only fires while the bot runs; after downtime across a slot, the start-up
+        catch-up and the hourly upkeep ask this and run the round late rather than skip the week.
+        """
+        now = self._clock()
+        missing: list[int] = []
+        async with self._sessions() as session:
+            repository = ReviewRepository(session)
+            for cohort in await CohortRepository(session).all():
+                if not cohort.review_enabled:
+                    continue
+                week = cohort_week(cohort, now)
+                if week < 1:
+                    continue
+                decision = slots.catch_up_decision(
+                    review_slot(cohort),
+                    cohort.start_date,
+                    await repository.latest_round_week(cohort.id),
+                    now,
+                    grace,
+                )
+                # Only this week's slot: a slot from the previous cohort week is not caught up.
+                if decision.post_week == week:
+                    missing.append(cohort.id)
+        return missing
+
+    # --- publishing bookkeeping ----------------------------------------------------------------
+
+    async def mark_announced(self, round_id: int, message_id: int) -> None:
+        async with self._sessions.begin() as session:
+            review_round = await ReviewRepository(session).round_by_id(round_id)
+            if review_round is not None:
+                review_round.announcement_message_id = message_id
+
+    async def set_thread(self, group_id: int, thread_id: int) -> None:
+        async with self._sessions.begin() as session:
+            group = await ReviewRepository(session).group_by_id(group_id)
+            if group is not None:
+                group.thread_id = thread_id
+
+    async def unpublished_rounds(self) -> list[RoundView]:
+        """Open rounds whose announcement or threads are missing (a crash or an outage mid-post)."""
+        async with self._sessions() as session:
+            views = [
+                await _round_view(session, review_round)
+                for review_round in await ReviewRepository(session).open_rounds()
+            ]
+        return [view for view in views if not view.is_published]
+
+    # --- closing and reminders -----------------------------------------------------------------
+
+    async def close_due_rounds(self) -> list[AutoSnoozed]:
+        """Close every round past its due date and update missed-round streaks (idempotent)."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            due = await ReviewRepository(session).open_rounds_due_by(now)
+            return await _close_rounds(session, due, now)
+
+    async def claim_due_reminders(self) -> list[ReminderBatch]:
+        """Rounds due within two days whose reminder has not gone out; each is claimed once."""
+        now = self._clock()
+        batches: list[ReminderBatch] = []
+        async with self._sessions.begin() as session:
+            repository = ReviewRepository(session)
+            for review_round in await repository.rounds_needing_reminder(now + REMINDER_LEAD, now):
+                if not reminder_is_due(review_round.due_at, now):
+                    continue
+                if not await repository.claim_reminder(review_round.id, now):
+                    continue
+                review_round.reminder_sent_at = now
+                view = await _round_view(session, review_round)
+                pending = tuple(
+                    (group, missing)
+                    for group in view.paired_groups
+                    if (missing := view.without_review(group))
+                )
+                batches.append(ReminderBatch(view, pending))
+        return batches
+
+
+async def _store_round(
+    repository: ReviewRepository,
+    session: AsyncSession,
+    cohort: Cohort,
+    week: int,
+    seed: int,
+    now: datetime,
+    result: PairingResult,
+) -> ReviewRound:
+    """Save the week's round with its groups; a lone member is stored as a group of one."""
+    async with session.begin_nested():
+        review_round = ReviewRound(
+            guild_id=cohort.guild_id,
+            cohort_id=cohort.id,
+            week=week,
+            seed=seed,
+            created_at=now,
+            due_at=now + REVIEW_WINDOW,
+        )
+        repository.add_round(review_round)
+        await session.flush()
+        for group in result.groups:
+            await repository.add_group(cohort.guild_id, review_round.id, group)
+        for lone in result.unpaired:
+            await repository.add_group(cohort.guild_id, review_round.id, (lone,))
+        await session.flush()
+    return review_round
+
+
+async def _close_rounds(
+    session: AsyncSession, rounds: Sequence[ReviewRound], now: datetime
+) -> list[AutoSnoozed]:
+    """Close each round once (a claimed row) and update the streaks of its paired members."""
+    repository = ReviewRepository(session)
+    snoozed: list[AutoSnoozed] = []
+    for review_round in rounds:
+        if not await repository.claim_close(review_round.id, now):
+            continue
+        review_round.closed_at = now  # the claim bypassed the loaded object
+        groups, reviews = await repository.round_contents(review_round.id)
+        paired = [group for group in groups if len(group.member_ids) >= 2]
+        missing = {
+            user_id for group in paired for user_id in members_without_review(group.member_ids, reviews)
+        }
+        user_ids = [user_id for group in paired for user_id in group.member_ids]
+        participants = await repository.participants_by_user(review_round.cohort_id, user_ids)
+        cohort = await CohortRepository(session).by_id(review_round.cohort_id)
+        assert cohort is not None  # rounds are deleted with their cohort
+        for user_id, participant in participants.items():
+            before = participant.missed_streak
+            participant.missed_streak = next_missed_streak(before, reviewed=user_id not in missing)
+            if before < MISSED_ROUNDS_LIMIT <= participant.missed_streak and participant.active:
+                participant.auto_snooze_notice = True
+                snoozed.append(AutoSnoozed(review_round.guild_id, cohort.id, cohort.name, user_id))
+        log.info(
+            "cohort=%s week=%s closed: %d of %d members recorded no review",
+            review_round.cohort_id,
+            review_round.week,
+            len(missing),
+            len(user_ids),
+        )
+    return snoozed
+
+
+async def _round_view(
+    session: AsyncSession, review_round: ReviewRound, cohort: Cohort | None = None
+) -> RoundView:
+    """A stored round as a view; its cohort is loaded when the caller does not have it."""
+    if cohort is None:
+        cohort = await CohortRepository(session).by_id(review_round.cohort_id)
+        assert cohort is not None  # rounds are deleted with their cohort
+    return RoundView.of(
+        review_round, cohort, *await ReviewRepository(session).round_contents(review_round.id)
+    )
