@@ -37,7 +37,7 @@ OFFLINE_BOT = textwrap.dedent(
     import discord
     discord.utils.setup_logging()  # as `waypoint run` does
     settings = Settings(database_url=sys.argv[1], sync_commands=False, _env_file=None)
-    bot = OfflineBot(settings, clock=None)
+    bot = OfflineBot(settings, clock=discord.utils.utcnow)
     status = asyncio.run(serve(bot, "token"))
     print(f"status={status} scheduler_running={bot.scheduling.running} engine_open={bot._engine is not None}")
     sys.exit(status)
