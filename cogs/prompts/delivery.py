@@ -49,21 +49,14 @@ def role_mentions(role_id: int | None) -> discord.AllowedMentions:
 class PromptDelivery:
     """Claims a week through the service, sends it, and reports how it went."""
 
-    def __init__(
-        self,
-        bot: WaypointBot,
-        prompts: PromptService,
-        *,
-        retry_delays: Sequence[float] = RETRY_DELAYS,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        pacer: PostPacer | None = None,
-    ) -> None:
+    def __init__(self, bot: WaypointBot, prompts: PromptService) -> None:
         self._bot = bot
         self._prompts = prompts
-        self.retry_delays = tuple(retry_delays)
-        self.sleep = sleep
+        self.retry_delays: Sequence[float] = RETRY_DELAYS
+        # Replaceable, so tests never really wait.
+        self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
         # One pacer for the whole bot: every post, scheduled or by hand, takes its turn.
-        self.pacer = pacer or PostPacer()
+        self.pacer = PostPacer()
 
     async def fire(self, cohort_id: int) -> None:
         """The weekly job; the scheduling facility logs its errors, so one cohort never stops others."""
