@@ -3,13 +3,14 @@
 Run from the repository root: ``python bench/bench_scheduler.py``. It measures:
 
 - start-up: load every cohort's slot through ``PromptService.job_slots`` (real engine, real
-  migrations, real file) and add every job to a started ``AsyncIOScheduler`` with the same
-  ``schedule_prompt_jobs`` the cog uses. Each run is a fresh process, as a real start is; the
-  figures are the median time and the largest peak RSS (``resource.getrusage``) over the runs.
+  migrations, real file) and add every job to a started scheduler through the facility the cog
+  uses, ``bot.scheduling.Scheduling().weekly``. Each run is a fresh process, as a real start is;
+  the figures are the median time and the largest peak RSS (``resource.getrusage``) over the runs.
   Targets: under 3 s and under 200 MB.
 - the start-up catch-up over the same 10,000 cohorts (informational);
-- the posts due in one minute for 1,000 (and 10,000) cohorts, computed with
-  ``schedule.due_between`` over slots loaded from the file, median of repeats. Target: < 100 ms.
+- the scheduled job's database work for a crowded slot: 1,000 cohorts each claim their week
+  (``PromptService.claim_scheduled``) and record it as sent (``mark_sent``), as the weekly job does
+  around the Discord call; total and median per post.
 - a crowded slot: 1,000 posts due in the same minute through the bot's ``PostPacer`` on a virtual
   clock: how long until the last one goes out, and the most posts in any one-second window.
 """
@@ -35,7 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 GUILDS = 1_000
 COHORTS_PER_GUILD = 10
 STARTUP_RUNS = 5
-DUE_REPEATS = 25
 ZONES = (
     "UTC",
     "Europe/Berlin",
@@ -103,14 +103,15 @@ async def startup(path: Path, with_catch_up: bool) -> dict[str, float]:
     from bot.container import build_services
     from bot.content import load_catalog
     from bot.db.engine import create_engine
-    from bot.scheduling import create_scheduler, schedule_prompt_jobs
+    from bot.scheduling import PROMPT_JOB_PREFIX, Scheduling
 
     imported = time.perf_counter()
     settings = Settings(database_url=database_url(path), _env_file=None)  # type: ignore[call-arg]
     engine = create_engine(settings.database_url)
     services = build_services(settings, engine, load_catalog(settings.content_dir), lambda: NOW)
-    scheduler = create_scheduler()
-    scheduler.start(paused=True)  # started, so each add computes its next fire time as in the bot
+    scheduling = Scheduling()
+    # Started, so each add computes its next fire time as in the bot; paused, so nothing fires.
+    scheduling.scheduler.start(paused=True)
 
     async def fire(cohort_id: int) -> None:
         return None
@@ -118,9 +119,11 @@ async def startup(path: Path, with_catch_up: bool) -> dict[str, float]:
     started = time.perf_counter()
     slots = await services.prompts.job_slots()
     loaded = time.perf_counter()
-    scheduled = schedule_prompt_jobs(scheduler, fire, slots)
+    for cohort_id, slot in slots:
+        scheduling.weekly(PROMPT_JOB_PREFIX, cohort_id, slot, fire)
     done = time.perf_counter()
-    assert scheduled == len(scheduler.get_jobs()) == GUILDS * COHORTS_PER_GUILD
+    scheduled = len(scheduling.scheduler.get_jobs())
+    assert scheduled == len(slots) == GUILDS * COHORTS_PER_GUILD
     result = {
         "import_s": imported - began,
         "load_s": loaded - started,
@@ -136,36 +139,38 @@ async def startup(path: Path, with_catch_up: bool) -> dict[str, float]:
         result["catch_up_posts"] = float(sum(1 for plan in plans if plan.week is not None))
         result["catch_up_skipped_cohorts"] = float(sum(1 for plan in plans if plan.skipped_weeks))
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    scheduler.shutdown(wait=False)
+    scheduling.shutdown()
     await engine.dispose()
     return result
 
 
-async def due_in_one_minute(path: Path) -> list[str]:
+async def claim_and_record(path: Path, posts: int = 1_000) -> str:
+    """The weekly job's database work for ``posts`` cohorts firing at once: claim, then mark sent."""
     from bot.config import Settings
     from bot.container import build_services
     from bot.content import load_catalog
     from bot.db.engine import create_engine
-    from bot.kernel.slots import due_between
 
     settings = Settings(database_url=database_url(path), _env_file=None)  # type: ignore[call-arg]
     engine = create_engine(settings.database_url)
     services = build_services(settings, engine, load_catalog(settings.content_dir), lambda: NOW)
-    every_slot = await services.prompts.job_slots()
+    cohort_ids = [cohort_id for cohort_id, _ in await services.prompts.job_slots()][:posts]
+    durations, claimed = [], 0
+    began = time.perf_counter()
+    for cohort_id in cohort_ids:
+        tick = time.perf_counter()
+        post = await services.prompts.claim_scheduled(cohort_id)
+        if post is not None:
+            await services.prompts.mark_sent(post, message_id=cohort_id)
+            claimed += 1
+        durations.append((time.perf_counter() - tick) * 1000)
+    total = time.perf_counter() - began
     await engine.dispose()
-    lines = []
-    for count in (1_000, 10_000):
-        slots = every_slot[:count]
-        durations, due = [], 0
-        for _ in range(DUE_REPEATS):
-            tick = time.perf_counter()
-            due = len(due_between(slots, NOW - timedelta(minutes=1), NOW))
-            durations.append((time.perf_counter() - tick) * 1000)
-        lines.append(
-            f"due in one minute: cohorts={count} median_ms={statistics.median(durations):.2f} "
-            f"max_ms={max(durations):.2f} due={due} repeats={DUE_REPEATS}"
-        )
-    return lines
+    return (
+        f"scheduled claim + mark sent: {len(cohort_ids)} cohorts in {total:.2f} s "
+        f"({claimed} posts claimed), median {statistics.median(durations):.2f} ms, "
+        f"max {max(durations):.2f} ms per cohort"
+    )
 
 
 async def crowded_slot(posts: int = 1_000) -> str:
@@ -233,8 +238,9 @@ def main() -> None:
             f"peak RSS {first_start['peak_rss_mb']:.0f} MB"
         )
 
-        for line in asyncio.run(due_in_one_minute(path)):
-            print(line)
+        claims = Path(folder) / "claims.sqlite3"
+        shutil.copy(path, claims)
+        print(asyncio.run(claim_and_record(claims)))
     print(asyncio.run(crowded_slot()))
 
 

@@ -52,7 +52,7 @@ def build_services(
         cohorts=cohorts,
         progress=progress,
         guild_config=GuildConfigService(sessions, clock),
-        prompts=PromptService(sessions, cohorts, catalog, clock, settings.prompt_grace),
+        prompts=PromptService(sessions, catalog, clock, settings.prompt_grace),
         exports=ExportService(sessions, cohorts, clock),
         privacy=PrivacyService(sessions, clock),
         reviews=ReviewService(sessions, clock),

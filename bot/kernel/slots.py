@@ -16,7 +16,8 @@ tests pin each case: it also fires the fall-back repeat an hour later; asked fro
 gap window (a restart at 03:10 that night) it skips to the next week; and a slot in the 00:00
 hour on the day after a spring-forward change (Mondays 00:30 in Berlin) is skipped for a week.
 Zones that change clocks at midnight add more such cases. So the scheduler should not trust the
-trigger alone: the (cohort, week) key absorbs repeats, and ``due_between`` can drive the posts.
+trigger alone: ``bot.scheduling.WeeklySlotTrigger`` takes its fire times from ``next_slot``, and
+the (cohort, week) key absorbs any repeat.
 
 Instants are returned in UTC.
 """
@@ -25,11 +26,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.kernel.errors import InvalidInputError, did_you_mean
@@ -41,8 +40,6 @@ _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
 _TWELVE_HOUR_RE = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?", re.IGNORECASE)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WEEK = timedelta(days=7)
-
-K = TypeVar("K")
 
 
 class ScheduleInputError(InvalidInputError, ValueError):
@@ -327,26 +324,3 @@ def catch_up_decision(
             post_week=latest_week, due_at=latest, skipped_weeks=tuple(range(first_unposted, latest_week))
         )
     return CatchUp(post_week=None, due_at=None, skipped_weeks=tuple(range(first_unposted, latest_week + 1)))
-
-
-# --- many cohorts at once ------------------------------------------------------------------------
-
-
-def due_between(
-    slots: Iterable[tuple[K, WeeklySlot]], start: datetime, end: datetime
-) -> list[tuple[K, datetime]]:
-    """Every (key, instant) with a slot instant in ``(start, end]``, ordered by instant, then input.
-
-    Cohorts often share a slot, so each distinct slot is computed once.
-    """
-    _require_aware(start, "start")
-    _require_aware(end, "end")
-    instants_by_slot: dict[WeeklySlot, list[datetime]] = {}
-    due: list[tuple[K, datetime]] = []
-    for key, slot in slots:
-        instants = instants_by_slot.get(slot)
-        if instants is None:
-            instants = instants_by_slot[slot] = slots_between(slot, start, end)
-        due.extend((key, instant) for instant in instants)
-    due.sort(key=lambda pair: pair[1])
-    return due

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CheckpointCompletion, Cohort, CohortMember, CustomPrompt, PromptPost
+from bot.kernel.slots import WeeklySlot
 
 CLAIMED = "claimed"
 SENT = "sent"
@@ -26,30 +27,27 @@ MISSED = "missed"
 SKIPPED = "skipped"
 # A week in one of these states was never delivered: a moderator may still post it by hand.
 RECLAIMABLE = (FAILED, MISSED, SKIPPED)
+# A week in one of these states went out, or is going out right now: it is never posted again.
+DELIVERED = (SENT, CLAIMED)
 # Rows per bulk insert: bounded memory however many weeks a long outage left behind.
 SKIP_BATCH = 2_000
 
 
 @dataclass(frozen=True, slots=True)
-class SlotRow:
-    """The columns a scheduler job needs, without loading whole cohort objects."""
-
-    cohort_id: int
-    weekday: int
-    slot_time: time
-    timezone: str
-
-
-@dataclass(frozen=True, slots=True)
 class CatchUpRow:
+    """What the start-up catch-up needs of a cohort, without loading whole cohort objects."""
+
     cohort_id: int
     guild_id: int
     name: str
     roadmap_key: str
     start_date: date
-    weekday: int
-    slot_time: time
-    timezone: str
+    slot: WeeklySlot
+
+
+def _row_slot(weekday: int, at: time, timezone: str) -> WeeklySlot:
+    """The prompt slot from its three columns, for the plain-row reads that skip ORM objects."""
+    return WeeklySlot(weekday=weekday, at=at, timezone=timezone)
 
 
 class PromptPostRepository:
@@ -181,11 +179,12 @@ class PromptCohortRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def slot_rows(self, cohort_ids: Sequence[int] | None = None) -> list[SlotRow]:
+    async def slots(self, cohort_ids: Sequence[int] | None = None) -> list[tuple[int, WeeklySlot]]:
+        """(cohort id, prompt slot) for every cohort, or the given ones: what the scheduler needs."""
         statement = select(Cohort.id, Cohort.weekday, Cohort.slot_time, Cohort.timezone).order_by(Cohort.id)
         if cohort_ids is not None:
             statement = statement.where(Cohort.id.in_(cohort_ids))
-        return [SlotRow(*row) for row in await self._session.execute(statement)]
+        return [(row[0], _row_slot(*row[1:])) for row in await self._session.execute(statement)]
 
     async def active_for_catch_up(self) -> list[CatchUpRow]:
         """Cohorts that post on their own (not paused, not finished), as plain rows: there may be many."""
@@ -203,7 +202,9 @@ class PromptCohortRepository:
             .where(Cohort.prompts_paused.is_(False), Cohort.finished_at.is_(None))
             .order_by(Cohort.id)
         )
-        return [CatchUpRow(*row) for row in await self._session.execute(statement)]
+        return [
+            CatchUpRow(*row[:5], slot=_row_slot(*row[5:])) for row in await self._session.execute(statement)
+        ]
 
     async def member_count(self, cohort_id: int) -> int:
         statement = select(func.count()).where(

@@ -21,7 +21,7 @@ from bot.content import load_catalog
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import CheckpointCompletion, Cohort, PromptPost
 from bot.kernel.errors import ConflictError
-from bot.prompts.service import OutgoingPost, PostedBefore
+from bot.prompts.views import OutgoingPost, PostedBefore
 from tests.db.conftest import FakeClock
 
 GUILD = 1001

@@ -21,7 +21,6 @@ from bot.kernel.slots import (
     WeeklySlot,
     catch_up_decision,
     cohort_week,
-    due_between,
     local_date,
     next_slot,
     parse_date,
@@ -268,8 +267,6 @@ def test_naive_bounds_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         slots_between(slot, datetime(2026, 1, 1), utc(2026, 2, 1))
     with pytest.raises(ValueError, match="timezone-aware"):
-        due_between([("a", slot)], utc(2026, 1, 1), datetime(2026, 2, 1))
-    with pytest.raises(ValueError, match="timezone-aware"):
         local_date(datetime(2026, 1, 1), "UTC")
 
 
@@ -483,41 +480,6 @@ def test_catch_up_for_a_slot_shifted_by_the_spring_gap() -> None:
         sunday_night, date(2026, 3, 23), None, utc(2026, 3, 29, 1, 45), timedelta(hours=1)
     )
     assert decision == CatchUp(post_week=1, due_at=utc(2026, 3, 29, 1, 30), skipped_weeks=())
-
-
-# --- many cohorts ----------------------------------------------------------------------------------
-
-
-def test_due_between_lists_each_cohort_at_its_instant_in_order() -> None:
-    berlin_monday = WeeklySlot(MON, time(18), "Europe/Berlin")
-    cohorts = [
-        ("late", WeeklySlot(MON, time(19), "Europe/Berlin")),
-        ("a", berlin_monday),
-        ("utc", WeeklySlot(MON, time(17), "UTC")),
-        ("b", berlin_monday),
-        ("tuesday", WeeklySlot(TUE, time(18), "Europe/Berlin")),
-    ]
-    due = due_between(cohorts, utc(2026, 1, 5, 16, 59), utc(2026, 1, 5, 18, 0))
-    # Same instant: input order is kept.
-    assert due == [
-        ("a", utc(2026, 1, 5, 17)),
-        ("utc", utc(2026, 1, 5, 17)),
-        ("b", utc(2026, 1, 5, 17)),
-        ("late", utc(2026, 1, 5, 18)),
-    ]
-
-
-def test_due_between_one_minute_window_across_fall_back_lists_the_ambiguous_slot_once() -> None:
-    cohorts = [(1, WeeklySlot(SUN, time(2, 30), "Europe/Berlin"))]
-    minutes = [utc(2026, 10, 24, 23, 0) + timedelta(minutes=step) for step in range(4 * 60)]
-    due = [
-        entry for minute in minutes for entry in due_between(cohorts, minute - timedelta(minutes=1), minute)
-    ]
-    assert due == [(1, utc(2026, 10, 25, 0, 30))]
-
-
-def test_due_between_empty_input() -> None:
-    assert due_between([], utc(2026, 1, 1), utc(2026, 2, 1)) == []
 
 
 # --- properties ------------------------------------------------------------------------------------
@@ -746,20 +708,3 @@ def test_catch_up_never_floods_and_never_repeats(
         assert now - latest < grace
     else:
         assert decision.due_at is None
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 10_000), any_slot), max_size=30),
-    any_moment,
-    st.integers(0, 60 * 24 * 10),
-)
-def test_due_between_matches_each_slot_on_its_own(
-    cohorts: list[tuple[int, WeeklySlot]], start: datetime, span_minutes: int
-) -> None:
-    end = start + timedelta(minutes=span_minutes)
-    expected = sorted(
-        ((key, instant) for key, slot in cohorts for instant in slots_between(slot, start, end)),
-        key=lambda pair: pair[1],
-    )
-    assert due_between(cohorts, start, end) == expected
