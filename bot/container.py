@@ -17,6 +17,7 @@ from bot.privacy.service import PrivacyService
 from bot.progress.service import ProgressService
 from bot.prompts.service import PromptService
 from bot.reviews.service import ReviewService
+from bot.stats.service import StatsService
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Services:
     guild_config: GuildConfigService
     prompts: PromptService
     exports: ExportService
+    stats: StatsService
     privacy: PrivacyService
     reviews: ReviewService
 
@@ -49,7 +51,8 @@ def build_services(
         progress=progress,
         guild_config=GuildConfigService(sessions, clock),
         prompts=PromptService(sessions, cohorts, catalog, clock, settings.prompt_grace),
-        exports=ExportService(sessions, cohorts, clock),
+        exports=ExportService(sessions, catalog, clock),
+        stats=StatsService(sessions, catalog, clock),
         privacy=PrivacyService(sessions, clock),
         reviews=ReviewService(sessions, cohorts, progress, clock),
     )
