@@ -98,6 +98,29 @@ async def _db_upgrade(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def run_export(
+    settings: Settings, guild_id: int, cohort: str | None, kind: str, fmt: str, output: Path
+) -> int:
+    """``waypoint export``: compose the services over the database, then write the export."""
+    from bot.clock import system_clock
+    from bot.container import build_services
+    from bot.content import load_catalog
+    from bot.db.engine import create_engine, schema_is_current
+    from bot.exports.cli import EXIT_FAILED, export_to_file
+
+    engine = create_engine(settings.database_url)
+    try:
+        if not await schema_is_current(engine):
+            print(
+                "waypoint: the database is not up to date; run `waypoint db upgrade` first.", file=sys.stderr
+            )
+            return EXIT_FAILED
+        services = build_services(settings, engine, load_catalog(settings.content_dir), system_clock)
+        return await export_to_file(services.exports, guild_id, cohort, kind, fmt, output)
+    finally:
+        await engine.dispose()
+
+
 def _run(settings: Settings) -> int:
     import discord
 
@@ -170,8 +193,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_status: int = asyncio.run(run_demo())
         return demo_status
     if arguments.command == "export":
-        from bot.exports.cli import run_export
-
         export_status: int = asyncio.run(
             run_export(
                 settings, arguments.guild, arguments.cohort, arguments.kind, arguments.fmt, arguments.output

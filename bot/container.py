@@ -19,6 +19,7 @@ from bot.prompts.service import PromptService
 from bot.reviews.rounds import ReviewRounds
 from bot.reviews.schedule import ReviewSchedule
 from bot.reviews.service import ReviewService
+from bot.stats.service import StatsService
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Services:
     guild_config: GuildConfigService
     prompts: PromptService
     exports: ExportService
+    stats: StatsService
     privacy: PrivacyService
     reviews: ReviewService
     review_rounds: ReviewRounds
@@ -53,7 +55,8 @@ def build_services(
         progress=progress,
         guild_config=GuildConfigService(sessions, clock),
         prompts=PromptService(sessions, catalog, clock, settings.prompt_grace),
-        exports=ExportService(sessions, cohorts, clock),
+        exports=ExportService(sessions, catalog, clock),
+        stats=StatsService(sessions, catalog, clock),
         privacy=PrivacyService(sessions, clock),
         reviews=ReviewService(sessions, clock),
         review_rounds=ReviewRounds(sessions, catalog, clock),

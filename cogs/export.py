@@ -1,4 +1,4 @@
-"""`/export ...` and `/stats`: moderators see how their group is doing and take the data elsewhere.
+"""`/export ...`: moderators take their group's data elsewhere, and see who did.
 
 Every export is an ephemeral file named ``waypoint-<server>-<cohort|all-cohorts>-<kind>-<date>``
 with the ``format`` as extension (``.zip`` added when it had to be compressed to fit the upload
@@ -21,7 +21,6 @@ sheet with typed cells. The columns:
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -31,7 +30,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.exports.formats import ExportFormat
-from bot.exports.service import ExportKind, ExportService, StatsReport
+from bot.exports.service import ExportKind, ExportService
 from cogs import _autocomplete
 from cogs._checks import moderator_only
 from cogs._ui import paged_embeds, send_pages, timestamp
@@ -60,25 +59,6 @@ def upload_limit(interaction: discord.Interaction[Any]) -> int:
 def actor_text(actor_id: int | None) -> str:
     """Who did it: a mention, or a note for the command line and for erasures (never named)."""
     return f"<@{actor_id}>" if actor_id else "*no member named*"
-
-
-def stats_summary(report: StatsReport) -> str:
-    """The few sentences sent with the /stats chart."""
-    snapshot = report.snapshot
-    if snapshot.is_empty:
-        return f"**{snapshot.cohort_label}**: no members or completions yet."
-    this_week = snapshot.weekly_completions[-1][1] if snapshot.weekly_completions else 0
-    lines = [
-        f"**{snapshot.cohort_label}**",
-        f"{snapshot.active_members:,} active members; {snapshot.stalled_members:,} stalled "
-        "(no checkpoint completed in the last 14 days).",
-        f"{report.completions_in_window:,} checkpoints completed in the last {report.weeks} weeks, "
-        f"{this_week:,} of them this week.",
-    ]
-    busiest = max(snapshot.members_per_phase, key=lambda item: item[1], default=None)
-    if busiest is not None and busiest[1]:
-        lines.append(f"Most members are at **{busiest[0]}** ({busiest[1]:,}).")
-    return "\n".join(lines)
 
 
 class ExportCog(commands.Cog):
@@ -148,27 +128,6 @@ class ExportCog(commands.Cog):
         ]
         embeds = paged_embeds(f"Audit log: the last {len(entries)} exports and erasures", lines)
         await send_pages(interaction, embeds, ephemeral=True)
-
-    @app_commands.command(
-        name="stats", description="A chart of members per phase, weekly completions, stalled members"
-    )
-    @app_commands.guild_only()
-    @app_commands.describe(cohort=COHORT_HELP)
-    @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
-    @moderator_only
-    async def stats(self, interaction: discord.Interaction[Any], cohort: str | None = None) -> None:
-        assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self._exports.stats(interaction.guild_id, cohort)
-        from bot.stats.chart import render_stats_png  # matplotlib loads on the first chart, not at start-up
-
-        png = await asyncio.to_thread(render_stats_png, report.snapshot)
-        day = report.generated_at.date().isoformat()
-        await interaction.followup.send(
-            stats_summary(report),
-            file=discord.File(io.BytesIO(png), filename=f"waypoint-stats-{day}.png"),
-            ephemeral=True,
-        )
 
     async def _send_export(
         self, interaction: discord.Interaction[Any], kind: ExportKind, cohort: str | None, format: str

@@ -19,7 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.db.personal import Erasure, member_id, member_text, not_member_data
 from bot.db.types import UTCDateTime
+
+COHORT = "cohorts.name as cohort"
+ROUND_WEEK = "review_rounds.week as round_week"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,7 +44,7 @@ class GuildSettings(Base):
     __tablename__ = "guild_settings"
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    moderator_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    moderator_role_id: Mapped[int | None] = mapped_column(BigInteger, info=not_member_data("a Discord role"))
     on_leave: Mapped[str] = mapped_column(String(10), default="keep", server_default="keep")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -51,22 +55,34 @@ class Cohort(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    name: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(50), info=not_member_data("the cohort's name"))
     # Case-folded name: "Spring 2026" and "spring 2026" are the same cohort to people.
-    name_key: Mapped[str] = mapped_column(String(50))
-    roadmap_key: Mapped[str] = mapped_column(String(60))
-    channel_id: Mapped[int] = mapped_column(BigInteger)
+    name_key: Mapped[str] = mapped_column(String(50), info=not_member_data("the cohort's name"))
+    roadmap_key: Mapped[str] = mapped_column(String(60), info=not_member_data("a roadmap key"))
+    channel_id: Mapped[int] = mapped_column(BigInteger, info=not_member_data("a Discord channel"))
     start_date: Mapped[date] = mapped_column(Date)
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64), info=not_member_data("the cohort's timezone"))
     weekday: Mapped[int] = mapped_column(Integer)
     slot_time: Mapped[time] = mapped_column(Time)
     # NULL once the moderator who opened the cohort asked to be forgotten.
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "cohorts_created",
+            rank=8,
+            shows=("name as cohort", "created_at"),
+            order_by=("created_at", "id"),
+            erase=Erasure.SET_NULL,
+            erased_as="cohorts_created_anonymised",
+        ),
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Weekly prompts
     prompts_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    mention_role_id: Mapped[int | None] = mapped_column(BigInteger)
-    attention_reason: Mapped[str | None] = mapped_column(String(300))
+    mention_role_id: Mapped[int | None] = mapped_column(BigInteger, info=not_member_data("a Discord role"))
+    attention_reason: Mapped[str | None] = mapped_column(
+        String(300), info=not_member_data("why the bot needs a moderator")
+    )
     attention_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Review rounds: None means "with the prompt slot".
@@ -88,8 +104,18 @@ class CohortMember(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(BigInteger)
-    display_name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "memberships",
+            rank=1,
+            shows=(COHORT, "cohorts.roadmap_key as roadmap", "display_name", "joined_at", "left_at"),
+            order_by=("joined_at", "id"),
+            erase=Erasure.DELETE_ROW,
+            erased_as="memberships",
+        ),
+    )
+    display_name: Mapped[str] = mapped_column(String(100), info=member_text(Erasure.DELETE_ROW))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -106,10 +132,20 @@ class CheckpointCompletion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(BigInteger)
-    checkpoint_key: Mapped[str] = mapped_column(String(60))
-    evidence_url: Mapped[str | None] = mapped_column(String(500))
-    note: Mapped[str | None] = mapped_column(String(300))
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "checkpoint_completions",
+            rank=2,
+            shows=(COHORT, "checkpoint_key", "completed_at", "evidence_url", "note"),
+            order_by=("completed_at", "id"),
+            erase=Erasure.DELETE_ROW,
+            erased_as="checkpoint_completions",
+        ),
+    )
+    checkpoint_key: Mapped[str] = mapped_column(String(60), info=not_member_data("a checkpoint key"))
+    evidence_url: Mapped[str | None] = mapped_column(String(500), info=member_text(Erasure.DELETE_ROW))
+    note: Mapped[str | None] = mapped_column(String(300), info=member_text(Erasure.DELETE_ROW))
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -125,7 +161,7 @@ class PromptPost(Base):
     week: Mapped[int] = mapped_column(Integer)
     # claimed -> sent | failed | missed | skipped
     status: Mapped[str] = mapped_column(String(10))
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, info=not_member_data("a Discord message"))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(300))
@@ -141,8 +177,18 @@ class CustomPrompt(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     week: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text, info=member_text(Erasure.KEEP))
+    author_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "custom_prompts_written",
+            rank=9,
+            shows=(COHORT, "week", "text", "created_at"),
+            order_by=("created_at", "id"),
+            erase=Erasure.SET_NULL,
+            erased_as="custom_prompts_anonymised",
+        ),
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -155,10 +201,30 @@ class ReviewParticipant(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "review_participation",
+            rank=3,
+            shows=(
+                COHORT,
+                "active",
+                "languages",
+                "timezone",
+                "snoozed_until_week",
+                "missed_streak",
+                "joined_at",
+            ),
+            order_by=("id",),
+            erase=Erasure.DELETE_ROW,
+            erased_as="review_opt_ins",
+        ),
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
-    languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    timezone: Mapped[str | None] = mapped_column(String(64))
+    languages: Mapped[str] = mapped_column(
+        String(200), default="", server_default="", info=member_text(Erasure.DELETE_ROW)
+    )
+    timezone: Mapped[str | None] = mapped_column(String(64), info=member_text(Erasure.DELETE_ROW))
     snoozed_until_week: Mapped[int | None] = mapped_column(Integer)
     missed_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     auto_snooze_notice: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -173,10 +239,12 @@ class ReviewRound(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     week: Mapped[int] = mapped_column(Integer)
-    seed: Mapped[int] = mapped_column(BigInteger)
+    seed: Mapped[int] = mapped_column(BigInteger, info=not_member_data("the pairing's random seed"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    announcement_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    announcement_message_id: Mapped[int | None] = mapped_column(
+        BigInteger, info=not_member_data("a Discord message")
+    )
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -187,7 +255,7 @@ class ReviewGroup(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
-    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger, info=not_member_data("a Discord thread"))
 
 
 class ReviewGroupMember(Base):
@@ -198,7 +266,17 @@ class ReviewGroupMember(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("review_groups.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "review_groups",
+            rank=4,
+            shows=(COHORT, ROUND_WEEK, "review_groups.id as group_id", "review_groups.thread_id"),
+            order_by=("review_rounds.created_at", "review_groups.id"),
+            erase=Erasure.SET_NULL,
+            erased_as="review_group_seats_anonymised",
+        ),
+    )
 
 
 class ReviewCompletion(Base):
@@ -208,9 +286,29 @@ class ReviewCompletion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
-    reviewer_id: Mapped[int | None] = mapped_column(BigInteger)
-    reviewee_id: Mapped[int | None] = mapped_column(BigInteger)
-    link: Mapped[str | None] = mapped_column(String(500))
+    reviewer_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "reviews_given",
+            rank=5,
+            shows=(COHORT, ROUND_WEEK, "completed_at", "link"),
+            order_by=("completed_at", "id"),
+            erase=Erasure.SET_NULL,
+            erased_as="reviews_given_anonymised",
+        ),
+    )
+    reviewee_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "reviews_received",
+            rank=6,
+            shows=(COHORT, ROUND_WEEK, "completed_at", "link"),
+            order_by=("completed_at", "id"),
+            erase=Erasure.SET_NULL,
+            erased_as="reviews_received_anonymised",
+        ),
+    )
+    link: Mapped[str | None] = mapped_column(String(500), info=member_text(Erasure.KEEP))
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -222,7 +320,12 @@ class MemberDeparture(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "departures", rank=7, shows=("left_at",), erase=Erasure.DELETE_ROW, erased_as="departures"
+        ),
+    )
     left_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -233,7 +336,19 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    actor_id: Mapped[int | None] = mapped_column(BigInteger)
-    action: Mapped[str] = mapped_column(String(40))
-    detail: Mapped[str] = mapped_column(String(500))
+    # Erasure anonymises a member's own data requests; moderators' exports keep their actor.
+    actor_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "audit_entries_as_actor",
+            rank=10,
+            shows=("action", "detail", "created_at"),
+            order_by=("created_at", "id"),
+            erase=Erasure.SET_NULL,
+            erased_as="data_requests_anonymised",
+            erase_only_if=("action", "privacy."),
+        ),
+    )
+    action: Mapped[str] = mapped_column(String(40), info=not_member_data("an action code"))
+    detail: Mapped[str] = mapped_column(String(500), info=member_text(Erasure.KEEP))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

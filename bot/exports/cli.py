@@ -18,13 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from bot.clock import system_clock
-from bot.config import Settings
-from bot.container import build_services
-from bot.content import load_catalog
-from bot.db.engine import create_engine, schema_is_current
 from bot.exports.formats import ExportFormat
-from bot.exports.service import ExportKind
+from bot.exports.service import ExportKind, ExportService
 from bot.kernel.errors import InvalidInputError, NotFoundError
 
 EXIT_OK: Final = 0
@@ -33,40 +28,32 @@ EXIT_UNKNOWN_GUILD: Final = 3
 EXIT_UNKNOWN_COHORT: Final = 4
 
 
-async def run_export(
-    settings: Settings, guild_id: int, cohort: str | None, kind: str, fmt: str, output: Path
+async def export_to_file(
+    exports: ExportService, guild_id: int, cohort: str | None, kind: str, fmt: str, output: Path
 ) -> int:
-    """Write one export to ``output``, print a one-line summary, and return the exit code."""
+    """Write one export to ``output``, print a one-line summary, and return the exit code.
+
+    The caller (``bot.__main__``) owns the engine and has checked that the schema is current.
+    """
     export_kind, export_format = ExportKind(kind), ExportFormat(fmt)
-    engine = create_engine(settings.database_url)
+    if not await exports.guild_is_known(guild_id):
+        print(f"waypoint: no Waypoint data for server {guild_id}.", file=sys.stderr)
+        return EXIT_UNKNOWN_GUILD
+    handle, partial, target = _partial_file(output)
     try:
-        if not await schema_is_current(engine):
-            print(
-                "waypoint: the database is not up to date; run `waypoint db upgrade` first.", file=sys.stderr
+        with os.fdopen(handle, "wb") as out:
+            summary = await exports.write(
+                guild_id, cohort, export_kind, export_format, out, actor_id=None, origin="command line"
             )
-            return EXIT_FAILED
-        services = build_services(settings, engine, load_catalog(settings.content_dir), system_clock)
-        exports = services.exports
-        if not await exports.guild_is_known(guild_id):
-            print(f"waypoint: no Waypoint data for server {guild_id}.", file=sys.stderr)
-            return EXIT_UNKNOWN_GUILD
-        handle, partial, target = _partial_file(output)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                summary = await exports.write(
-                    guild_id, cohort, export_kind, export_format, out, actor_id=None, origin="command line"
-                )
-            partial.replace(target)
-        except NotFoundError as error:
-            print(f"waypoint: {_plain(error.message)}", file=sys.stderr)
-            return EXIT_UNKNOWN_COHORT
-        except InvalidInputError as error:
-            print(f"waypoint: {_plain(error.message)}", file=sys.stderr)
-            return EXIT_FAILED
-        finally:
-            _discard(partial)
+        partial.replace(target)
+    except NotFoundError as error:
+        print(f"waypoint: {_plain(error.message)}", file=sys.stderr)
+        return EXIT_UNKNOWN_COHORT
+    except InvalidInputError as error:
+        print(f"waypoint: {_plain(error.message)}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
-        await engine.dispose()
+        _discard(partial)
     print(
         f"wrote {summary.rows:,} {export_kind} rows of {summary.cohort_name or 'every cohort'} "
         f"in server {guild_id} as {export_format} to {output} ({summary.size:,} bytes)"

@@ -1,4 +1,4 @@
-"""Moderator exports (progress, checkpoints, reviews), the /stats snapshot and the audit log.
+"""Moderator exports (progress, checkpoints, reviews) and the audit log they are recorded in.
 
 An export streams rows from the database (``bot.exports.queries``) on the event loop and
 formats them (``bot.exports.formats``) in a worker thread, handing batches over through a small
@@ -30,16 +30,20 @@ import logging
 import queue
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import IO, BinaryIO, Final, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.cohorts.service import CohortService
+from bot.cohorts.repository import CohortRepository
+from bot.cohorts.resolve import cohort_named, roadmap_of
+from bot.content import RoadmapCatalog
+from bot.db.audit import AuditRecord, add_audit_entry, recent_audit_entries
+from bot.db.models import Cohort
 from bot.exports import queries
 from bot.exports.formats import (
     CHECKPOINT_COLUMNS,
@@ -47,18 +51,16 @@ from bot.exports.formats import (
     REVIEW_COLUMNS,
     ExportFormat,
     ExportTooLargeError,
+    Row,
     export_filename,
     fit_to_limit,
     write_csv,
     write_json,
     write_xlsx,
 )
-from bot.exports.queries import AuditRecord, CohortRecord, Row
 from bot.kernel import calendar, slots
 from bot.kernel.errors import InvalidInputError
-from bot.kernel.roadmap import Roadmap
-from bot.progress.rules import expected_by_day, pace_of
-from bot.stats.rules import StatsSnapshot
+from bot.kernel.pace import expected_by_day, pace_of
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +77,6 @@ COLUMNS: Final[dict[ExportKind, tuple[str, ...]]] = {
     ExportKind.REVIEWS: REVIEW_COLUMNS,
 }
 
-STALLED_AFTER: Final = timedelta(days=14)
-STATS_WEEKS: Final = 8
-FINISHED_LABEL: Final = "Finished"
 AUDIT_ENTRIES_SHOWN: Final = 50
 # CSV and JSON exports deflate five to ten times; a file beyond this many upload limits will not
 # fit even zipped, so it is refused before being read into memory.
@@ -86,7 +85,6 @@ MAX_ZIP_RATIO: Final = 12
 _SPOOL_BYTES: Final = 8 * 1024 * 1024
 # Batches waiting between the database side and the formatting thread.
 _HANDOFF_BATCHES: Final = 4
-_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,27 +108,18 @@ class ExportFile:
 
 
 @dataclass(frozen=True, slots=True)
-class StatsReport:
-    snapshot: StatsSnapshot
-    cohort_name: str | None
-    completions_in_window: int
-    weeks: int
-    generated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class _Scope:
     guild_id: int
     cohort_name: str | None
-    cohorts: list[CohortRecord]
+    cohorts: Sequence[Cohort]
 
 
 class ExportService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], cohorts: CohortService, clock: Clock
+        self, sessions: async_sessionmaker[AsyncSession], catalog: RoadmapCatalog, clock: Clock
     ) -> None:
         self._sessions = sessions
-        self._cohorts = cohorts
+        self._catalog = catalog
         self._clock = clock
 
     # ------------------------------------------------------------------------------ exports
@@ -188,7 +177,7 @@ class ExportService:
 
     async def recent_audit(self, guild_id: int, limit: int = AUDIT_ENTRIES_SHOWN) -> list[AuditRecord]:
         async with self._sessions() as session:
-            return await queries.recent_audit_entries(session, guild_id, limit)
+            return await recent_audit_entries(session, guild_id, limit)
 
     async def _build(
         self, guild_id: int, cohort_name: str | None, kind: ExportKind, fmt: ExportFormat, out: IO[bytes]
@@ -221,9 +210,9 @@ class ExportService:
 
     async def _scope(self, session: AsyncSession, guild_id: int, cohort_name: str | None) -> _Scope:
         if cohort_name and cohort_name.strip():
-            cohort = await self._cohorts.get(session, guild_id, cohort_name)
-            return _Scope(guild_id, cohort.name, await queries.cohorts_in_guild(session, guild_id, cohort.id))
-        return _Scope(guild_id, None, await queries.cohorts_in_guild(session, guild_id))
+            cohort = await cohort_named(session, guild_id, cohort_name)
+            return _Scope(guild_id, cohort.name, [cohort])
+        return _Scope(guild_id, None, await CohortRepository(session).in_guild(guild_id))
 
     def _rows(
         self, session: AsyncSession, scope: _Scope, kind: ExportKind, now: datetime
@@ -239,7 +228,7 @@ class ExportService:
         self, session: AsyncSession, scope: _Scope, now: datetime
     ) -> AsyncIterator[list[Row]]:
         for cohort in scope.cohorts:
-            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
             where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
             phase = calendar.phase_for_day(roadmap, where.day) if where.started else None
             phase_title = phase.title if phase else None
@@ -268,7 +257,7 @@ class ExportService:
 
     async def _checkpoint_rows(self, session: AsyncSession, scope: _Scope) -> AsyncIterator[list[Row]]:
         for cohort in scope.cohorts:
-            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
             slots = [
                 queries.CheckpointSlot(phase.title, checkpoint.key, checkpoint.title)
                 for phase, checkpoint in roadmap.checkpoints()
@@ -286,94 +275,9 @@ class ExportService:
             f"{summary.rows:,} rows, {summary.size:,} bytes{', zipped' if zipped else ''} via {origin}"
         )
         async with self._sessions.begin() as session:
-            queries.add_audit_entry(
+            add_audit_entry(
                 session, summary.guild_id, actor_id, f"export.{summary.kind}", detail, self._clock()
             )
-
-    # -------------------------------------------------------------------------------- stats
-
-    async def stats(self, guild_id: int, cohort_name: str | None) -> StatsReport:
-        """What /stats draws, for one cohort or the whole server.
-
-        - members per phase, by their own progress: a member is in the first phase of their
-          roadmap that still has an open checkpoint, or "Finished" (one count per membership);
-        - checkpoints completed in each of the last ``STATS_WEEKS`` weeks (Monday to Sunday,
-          UTC, the current week last);
-        - active members (distinct people in the cohorts), and stalled ones: active members
-          with no checkpoint completed in those cohorts in the last 14 days.
-        """
-        now = self._clock()
-        async with self._sessions() as session:
-            scope = await self._scope(session, guild_id, cohort_name)
-            per_phase = await self._members_per_phase(session, scope)
-            week_starts = _week_starts(now, STATS_WEEKS)
-            ids = [cohort.id for cohort in scope.cohorts]
-            weekly = await queries.completions_per_window(
-                session, guild_id, ids, [*week_starts, week_starts[-1] + timedelta(days=7)]
-            )
-            active, stalled = await queries.active_and_stalled(session, guild_id, ids, now - STALLED_AFTER)
-        label = scope.cohort_name or "All cohorts"
-        if scope.cohort_name and scope.cohorts:
-            label += f" · {self._cohorts.roadmap(scope.cohorts[0].roadmap_key).title}"
-        snapshot = StatsSnapshot(
-            cohort_label=label,
-            members_per_phase=per_phase,
-            weekly_completions=[
-                (_week_label(start), count) for start, count in zip(week_starts, weekly, strict=True)
-            ],
-            stalled_members=stalled,
-            active_members=active,
-        )
-        return StatsReport(snapshot, scope.cohort_name, sum(weekly), STATS_WEEKS, now)
-
-    async def _members_per_phase(self, session: AsyncSession, scope: _Scope) -> list[tuple[str, int]]:
-        counts: dict[str, int] = {}
-        finished = 0
-        for cohort in scope.cohorts:
-            roadmap = self._cohorts.roadmap(cohort.roadmap_key)
-            for phase in roadmap.phases:
-                counts.setdefault(phase.title, 0)
-            for index in await self._current_phases(session, cohort.id, roadmap):
-                if index is None:
-                    finished += 1
-                else:
-                    counts[roadmap.phases[index].title] += 1
-        result = list(counts.items())
-        if finished:
-            result.append((FINISHED_LABEL, finished))
-        return result
-
-    async def _current_phases(
-        self, session: AsyncSession, cohort_id: int, roadmap: Roadmap
-    ) -> list[int | None]:
-        """Each active member's first phase with an open checkpoint (None: all done)."""
-        phase_of_key = {
-            checkpoint.key: index
-            for index, phase in enumerate(roadmap.phases)
-            for checkpoint in phase.checkpoints
-        }
-        sizes = [len(phase.checkpoints) for phase in roadmap.phases]
-        done_by_member: dict[int, list[int]] = {}
-        async for batch in queries.stream_phase_counts(session, cohort_id, phase_of_key):
-            for user_id, index, count in batch:
-                done = done_by_member.setdefault(user_id, [0] * len(sizes))
-                if index is not None:
-                    done[index] += count
-        return [
-            next((index for index, size in enumerate(sizes) if done[index] < size), None)
-            for done in done_by_member.values()
-        ]
-
-
-def _week_starts(now: datetime, weeks: int) -> list[datetime]:
-    """Midnight UTC of the Mondays starting the last ``weeks`` weeks, the current one last."""
-    today = now.date()
-    monday = datetime.combine(today - timedelta(days=today.weekday()), time(0), tzinfo=now.tzinfo)
-    return [monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
-
-
-def _week_label(start: datetime) -> str:
-    return f"{_MONTHS[start.month - 1]} {start.day}"
 
 
 def _too_large(summary: ExportSummary, limit: int) -> str:

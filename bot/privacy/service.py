@@ -3,7 +3,8 @@
 
 - ``my_data``: every row about the caller in this server, as one JSON document (GDPR access).
 - ``forget_me``: deletes the caller's own rows and anonymises their place in shared history
-  (GDPR erasure); see ``bot.exports.queries.erase_member`` for the exact list. The audit log
+  (GDPR erasure); the ``member_id`` declarations in
+  ``bot.db.models`` say which (``bot.privacy.queries.erase_member``). The audit log
   records that an erasure happened and how many rows it touched, never who asked.
 - Leaving the server: a departure is recorded for members who have data here, and dropped if
   they come back. In servers whose policy is ``purge``, the hourly job erases members who left
@@ -16,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -26,41 +27,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.db.audit import add_audit_entry
 from bot.db.models import MemberDeparture
-from bot.exports import queries
-from bot.exports.formats import personal_data_document
+from bot.privacy import queries
+from bot.privacy.document import personal_data_document
+from bot.privacy.rules import data_request_detail, erasure_detail, purge_detail
 
 log = logging.getLogger(__name__)
 
 PURGE_GRACE: Final = timedelta(days=7)
-
-# How each count reads in a reply and in the audit log, in the order shown.
-_COUNT_WORDING: Final = {
-    "memberships": ("cohort membership", "cohort memberships", "deleted"),
-    "checkpoint_completions": ("checkpoint completion", "checkpoint completions", "deleted"),
-    "review_opt_ins": ("review opt-in", "review opt-ins", "deleted"),
-    "departures": ("departure record", "departure records", "deleted"),
-    "review_group_seats_anonymised": ("review group seat", "review group seats", "anonymised"),
-    "reviews_given_anonymised": ("review given", "reviews given", "anonymised"),
-    "reviews_received_anonymised": ("review received", "reviews received", "anonymised"),
-    "custom_prompts_anonymised": ("custom prompt", "custom prompts", "anonymised"),
-    "cohorts_created_anonymised": ("cohort created", "cohorts created", "anonymised"),
-    "data_requests_anonymised": (
-        "data request in the audit log",
-        "data requests in the audit log",
-        "anonymised",
-    ),
-}
-
-
-def describe_counts(counts: Mapping[str, int]) -> list[str]:
-    """One line per non-zero count, e.g. ``"5 checkpoint completions deleted"``."""
-    lines = []
-    for kind, (singular, plural, verb) in _COUNT_WORDING.items():
-        count = counts.get(kind, 0)
-        if count:
-            lines.append(f"{count} {singular if count == 1 else plural} {verb}")
-    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +57,6 @@ class ErasureReport:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
-
-    def lines(self) -> list[str]:
-        return describe_counts(self.counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +80,8 @@ class PrivacyService:
         async with self._sessions.begin() as session:
             sections = await queries.personal_records(session, guild_id, user_id)
             sizes = {name: len(records) for name, records in sections.items()}
-            queries.add_audit_entry(
-                session,
-                guild_id,
-                user_id,
-                "privacy.my_data",
-                f"personal data download: {sum(sizes.values())} records",
-                now,
-            )
+            detail = data_request_detail(sum(sizes.values()))
+            add_audit_entry(session, guild_id, user_id, "privacy.my_data", detail, now)
         log.info("guild=%s user=%s downloaded their data", guild_id, user_id)
         return PersonalData(personal_data_document(guild_id, user_id, now, sections), sizes)
 
@@ -123,14 +89,8 @@ class PrivacyService:
         """Erase the member's data in this server at their request; returns counts per kind."""
         async with self._sessions.begin() as session:
             counts = await queries.erase_member(session, guild_id, user_id)
-            summary = "; ".join(describe_counts(counts)) or "nothing was stored"
-            queries.add_audit_entry(
-                session,
-                guild_id,
-                None,
-                "privacy.forget_me",
-                f"a member erased their data: {summary}",
-                self._clock(),
+            add_audit_entry(
+                session, guild_id, None, "privacy.forget_me", erasure_detail(counts), self._clock()
             )
         log.info("guild=%s a member erased their data (%d rows)", guild_id, sum(counts.values()))
         return ErasureReport(counts)
@@ -192,16 +152,8 @@ class PrivacyService:
     ) -> int:
         async with self._sessions.begin() as session:
             counts = await queries.erase_member(session, guild_id, user_id)
-            summary = "; ".join(describe_counts(counts)) or "nothing was stored"
-            queries.add_audit_entry(
-                session,
-                guild_id,
-                None,
-                "privacy.purge",
-                f"a member who left on {left_at.date().isoformat()} was purged after "
-                f"{grace.days} days: {summary}",
-                now,
-            )
+            detail = purge_detail(counts, left_at, grace)
+            add_audit_entry(session, guild_id, None, "privacy.purge", detail, now)
         return sum(counts.values())
 
 

@@ -1,4 +1,4 @@
-"""`waypoint export` through ``bot.exports.cli.run_export``: files, summary line, exit codes."""
+"""`waypoint export` through ``bot.__main__.run_export``: files, summary line, exit codes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bot.__main__ import run_export
 from bot.config import Settings
 from bot.container import Services
-from bot.exports.cli import EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN_COHORT, EXIT_UNKNOWN_GUILD, run_export
+from bot.exports.cli import EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN_COHORT, EXIT_UNKNOWN_GUILD
 from bot.exports.formats import CHECKPOINT_COLUMNS, PROGRESS_COLUMNS
 from tests.db.conftest import FakeClock
 from tests.db.test_exports import ALICE, BOB, CAROL, GUILD, OTHER_GUILD, seed_server

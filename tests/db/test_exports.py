@@ -1,4 +1,4 @@
-"""Exports and /stats over a real SQLite file: the bytes are parsed and checked against what members did."""
+"""Exports over a real SQLite file: the bytes are parsed and checked against what members did."""
 
 from __future__ import annotations
 
@@ -24,9 +24,14 @@ from bot.db.models import (
     ReviewGroupMember,
     ReviewRound,
 )
-from bot.exports import formats
 from bot.exports import service as exports_module
-from bot.exports.formats import CHECKPOINT_COLUMNS, PROGRESS_COLUMNS, REVIEW_COLUMNS, ExportFormat
+from bot.exports.formats import (
+    CHECKPOINT_COLUMNS,
+    PROGRESS_COLUMNS,
+    REVIEW_COLUMNS,
+    ExportFormat,
+    xlsx_writer,
+)
 from bot.exports.service import ExportKind
 from bot.kernel.errors import InvalidInputError, NotFoundError
 from tests.db.conftest import FakeClock
@@ -496,7 +501,7 @@ async def test_export_that_cannot_fit_says_what_to_narrow(services: Services, se
 async def test_too_many_rows_for_excel_is_a_friendly_error(
     services: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(formats, "XLSX_MAX_DATA_ROWS", 10)
+    monkeypatch.setattr(xlsx_writer, "XLSX_MAX_DATA_ROWS", 10)
 
     with pytest.raises(
         InvalidInputError,
@@ -511,7 +516,7 @@ async def test_large_export_streams_in_batches(
     services: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batches smaller than a member's rows still give every row once, in order."""
-    monkeypatch.setattr("bot.exports.queries.BATCH_ROWS", 3)
+    monkeypatch.setattr("bot.db.rows.BATCH_ROWS", 3)
     for user in range(100, 160):
         await services.cohorts.join(GUILD, "Sprint", user, f"member {user}")
         if user % 2:
@@ -533,60 +538,10 @@ async def test_review_rows_are_the_same_whatever_the_batch_size(
     services: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = await export_bytes(services, ExportKind.REVIEWS)
-    monkeypatch.setattr("bot.exports.queries.BATCH_ROWS", 2)
+    monkeypatch.setattr("bot.db.rows.BATCH_ROWS", 2)
 
     assert await export_bytes(services, ExportKind.REVIEWS) == whole
     assert len(csv_rows(whole)) == 10
-
-
-# ---------------------------------------------------------------------------------- stats
-
-
-async def test_stats_counts_phases_weeks_and_stalled_members(services: Services, seeded: Seeded) -> None:
-    report = await services.exports.stats(GUILD, None)
-    snapshot = report.snapshot
-
-    assert snapshot.cohort_label == "All cohorts"
-    phases = dict(snapshot.members_per_phase)
-    assert (phases["Foundations"], phases["Intermediate"], phases["Advanced"]) == (2, 0, 0)
-    assert phases["Days 1-10: pick a language and set up"] == 1  # Carol has 2 of its 3
-    assert sum(phases.values()) == 3
-    assert [label for label, _ in snapshot.weekly_completions] == [
-        "Jan 12",
-        "Jan 19",
-        "Jan 26",
-        "Feb 2",
-        "Feb 9",
-        "Feb 16",
-        "Feb 23",
-        "Mar 2",
-    ]
-    # Feb 9 week: Alice, Dave (since left) and Carol twice; then Alice; then the retired key.
-    assert [count for _, count in snapshot.weekly_completions] == [0, 0, 0, 0, 4, 1, 1, 0]
-    assert report.completions_in_window == 6
-    # Bob never completed anything and Carol's last was on Feb 12: both stalled.
-    assert (snapshot.active_members, snapshot.stalled_members) == (3, 2)
-
-
-async def test_stats_for_one_cohort(services: Services, seeded: Seeded, clock: FakeClock) -> None:
-    await services.progress.complete(GUILD, BOB, "python-oop-async", cohort_name="Spring")
-    for key in ("python-oop-async", "crud-api", "postgres-queries-indexing", "aws-free-tier-deploy"):
-        await services.progress.complete(GUILD, ALICE, key, cohort_name="Spring")
-
-    report = await services.exports.stats(GUILD, "spring")
-
-    assert report.cohort_name == "Spring"
-    assert report.snapshot.cohort_label == "Spring · Python Backend Developer (Europe)"
-    assert report.snapshot.members_per_phase == [("Foundations", 1), ("Intermediate", 1), ("Advanced", 0)]
-    assert report.snapshot.weekly_completions[-1] == ("Mar 2", 3)  # Alice had two of the four already
-    assert (report.snapshot.active_members, report.snapshot.stalled_members) == (2, 0)
-
-
-async def test_stats_of_an_empty_server(services: Services) -> None:
-    report = await services.exports.stats(GUILD, None)
-
-    assert report.snapshot.is_empty
-    assert report.snapshot.members_per_phase == []
 
 
 # ------------------------------------------------------------------------ the row handover

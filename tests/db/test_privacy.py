@@ -24,6 +24,7 @@ from bot.db.models import (
 )
 from bot.exports.formats import ExportFormat
 from bot.exports.service import ExportKind
+from bot.privacy.rules import erasure_phrases
 from bot.privacy.service import PURGE_GRACE
 from tests.db.conftest import FakeClock
 from tests.db.test_exports import (
@@ -169,7 +170,7 @@ async def test_forget_me_deletes_and_anonymises_only_the_callers_rows(
         "cohorts_created_anonymised": 0,
         "data_requests_anonymised": 1,
     }
-    assert "3 checkpoint completions deleted" in report.lines()
+    assert "3 checkpoint completions deleted" in erasure_phrases(report.counts)
     here = (CohortMember.guild_id == GUILD, CohortMember.user_id == ALICE)
     assert await count(services, CohortMember, *here) == 0
     assert (
@@ -264,7 +265,7 @@ async def test_forget_me_with_nothing_stored_reports_nothing(services: Services,
     report = await services.privacy.forget_me(GUILD, 424242)
 
     assert report.total == 0
-    assert report.lines() == []
+    assert erasure_phrases(report.counts) == []
     assert (await services.exports.recent_audit(GUILD))[
         0
     ].detail == "a member erased their data: nothing was stored"

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.exports import formats
 from bot.exports.formats import (
     CHECKPOINT_COLUMNS,
     EXPORT_SCHEMA_VERSION,
@@ -30,10 +29,11 @@ from bot.exports.formats import (
     iter_csv,
     iter_json,
     neutralise_cell,
-    personal_data_document,
     write_csv,
     write_xlsx,
+    xlsx_writer,
 )
+from bot.privacy.document import personal_data_document
 
 SNOWFLAKE = 412345678901234567
 JOINED = datetime(2026, 9, 1, 8, 30, 15, 123456, tzinfo=UTC)
@@ -410,7 +410,7 @@ def test_xlsx_sheet_title_is_made_acceptable_to_excel() -> None:
 
 
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(formats, "XLSX_MAX_DATA_ROWS", 2)
+    monkeypatch.setattr(xlsx_writer, "XLSX_MAX_DATA_ROWS", 2)
 
     with pytest.raises(ExportTooLargeError):
         xlsx_sheet([progress_row(), progress_row(), progress_row()])

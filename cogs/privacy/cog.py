@@ -1,4 +1,4 @@
-"""`/privacy ...`: members see everything Waypoint holds about them here, or have it erased.
+"""The `/privacy` cog: members see everything Waypoint holds about them here, or have it erased.
 
 Also the server's on-leave policy (``/config on-leave``): departures are recorded by the
 ``on_member_remove`` listener, cancelled by ``on_member_join``, and the hourly ``privacy-purge``
@@ -18,9 +18,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.exports.formats import ExportFormat, export_filename, fit_to_limit
-from bot.privacy.service import PURGE_GRACE, ErasureReport, PrivacyService
+from bot.privacy.service import PURGE_GRACE, PrivacyService
 from cogs._checks import answered
 from cogs._ui import ERROR_COLOUR
+from cogs.privacy.render import FORGET_ME_WARNING, TIMED_OUT, TOO_LARGE, erasure_message, my_data_message
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -30,25 +31,6 @@ log = logging.getLogger(__name__)
 PURGE_JOB_ID: Final = "privacy-purge"
 PURGE_INTERVAL_HOURS: Final = 1
 CONFIRM_TIMEOUT_SECONDS: Final = 60.0
-
-FORGET_ME_WARNING: Final = (
-    "This deletes everything Waypoint stores about you on **{guild}**: your cohort memberships and"
-    " progress, your checkpoint evidence and notes, and your review opt-ins. Review rounds you took"
-    " part in stay, with your name removed. It cannot be undone, and it only affects this server."
-    "\n\nDownload a copy first with `/privacy my-data` if you want one."
-)
-TIMED_OUT: Final = (
-    "No answer within a minute, so nothing was deleted. Run `/privacy forget-me` again if you still want to."
-)
-
-
-def erasure_message(report: ErasureReport) -> str:
-    lines = report.lines()
-    if not lines:
-        return "There was nothing stored about you on this server, so nothing was deleted."
-    return "Done. Waypoint no longer holds your data on this server:\n" + "\n".join(
-        f"• {line}" for line in lines
-    )
 
 
 class ForgetMeView(discord.ui.View):
@@ -80,7 +62,7 @@ class ForgetMeView(discord.ui.View):
         self._answered = True
         self.stop()
         report = await self._privacy.forget_me(self._guild_id, self._owner_id)
-        await interaction.response.edit_message(content=erasure_message(report), embed=None, view=None)
+        await interaction.response.edit_message(content=erasure_message(report.counts), embed=None, view=None)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
@@ -134,18 +116,11 @@ class PrivacyCog(commands.Cog):
         )
         fitted = fit_to_limit(filename, data.payload, interaction.filesize_limit)
         if fitted is None:
-            await interaction.response.send_message(
-                "Your data is larger than the upload limit here, even zipped; please ask a moderator"
-                " to contact the bot's operator for a copy.",
-                ephemeral=True,
-            )
+            await interaction.response.send_message(TOO_LARGE, ephemeral=True)
             return
-        sections = sum(1 for size in data.section_sizes.values() if size)
         server = discord.utils.escape_markdown(interaction.guild.name)
         await interaction.response.send_message(
-            f"Everything Waypoint stores about you on **{server}**:"
-            f" {data.records} records in {sections} sections (JSON, schema version 1). Other members' ids are"
-            " left out. To delete it all, use `/privacy forget-me`.",
+            my_data_message(server, data.section_sizes),
             file=discord.File(io.BytesIO(fitted[1]), filename=fitted[0]),
             ephemeral=True,
         )
@@ -191,7 +166,3 @@ class PrivacyCog(commands.Cog):
     def _still_member(self, guild_id: int, user_id: int) -> bool:
         guild = self._bot.get_guild(guild_id)
         return guild is not None and guild.get_member(user_id) is not None
-
-
-async def setup(bot: WaypointBot) -> None:
-    await bot.add_cog(PrivacyCog(bot, bot.services.privacy))

@@ -1,0 +1,41 @@
+"""File formats for moderator exports: CSV, JSON and XLSX, and fitting a file to an upload.
+
+This package only turns rows into bytes, one module per format; ``common`` holds what they
+share (the column lists, the row shape, formula defusing) and ``bot.kernel.serial`` how
+timestamps and identifiers are written.
+"""
+
+from __future__ import annotations
+
+from bot.exports.formats.common import (
+    CHECKPOINT_COLUMNS,
+    PROGRESS_COLUMNS,
+    REVIEW_COLUMNS,
+    ExportFormat,
+    ExportTooLargeError,
+    Row,
+    neutralise_cell,
+)
+from bot.exports.formats.csv_writer import iter_csv, write_csv
+from bot.exports.formats.json_writer import iter_json, write_json
+from bot.exports.formats.upload import export_filename, fit_to_limit
+from bot.exports.formats.xlsx_writer import write_xlsx
+from bot.kernel.serial import EXPORT_SCHEMA_VERSION
+
+__all__ = [
+    "CHECKPOINT_COLUMNS",
+    "EXPORT_SCHEMA_VERSION",
+    "PROGRESS_COLUMNS",
+    "REVIEW_COLUMNS",
+    "ExportFormat",
+    "ExportTooLargeError",
+    "Row",
+    "export_filename",
+    "fit_to_limit",
+    "iter_csv",
+    "iter_json",
+    "neutralise_cell",
+    "write_csv",
+    "write_json",
+    "write_xlsx",
+]
