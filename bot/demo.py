@@ -59,6 +59,45 @@ def render_embed(embed: discord.Embed) -> list[str]:
     return [readable(line) for line in lines]
 
 
+def _script(
+    env: Any, channel: Any, mia: Any, ana: Any, ben: Any
+) -> list[tuple[Any, str, str, dict[str, Any]]]:
+    """Who runs which command with which options, in order."""
+    return [
+        (ana, "ana", "roadmap list", {}),
+        (ana, "ana", "roadmap show", {"roadmap": "python-europe", "phase": 1}),
+        (
+            mia,
+            "mia (moderator)",
+            "cohort create",
+            {
+                "name": "Spring Python",
+                "roadmap": "python-europe",
+                "channel": channel,
+                "start": env.now().date().isoformat(),
+                "timezone": "Europe/Berlin",
+                "weekday": "mon",
+                "time": "18:00",
+            },
+        ),
+        (ana, "ana", "cohort join", {"cohort": "Spring Python"}),
+        (ben, "ben", "cohort join", {"cohort": "Spring Python"}),
+        (ben, "ben", "cohort create", {"name": "Mine", "roadmap": "nodejs-path", "channel": channel}),
+        (
+            ana,
+            "ana",
+            "checkpoint done",
+            {"checkpoint": "python-oop-async", "evidence": "https://github.com/ana/async-notes"},
+        ),
+        (ana, "ana", "checkpoint done", {"checkpoint": "crud-api", "evidence": "not a link"}),
+        (ana, "ana", "checkpoint done", {"checkpoint": "crud-apii"}),
+        (ana, "ana", "progress", {}),
+        (ben, "ben", "cohort info", {"cohort": "Spring Python"}),
+        # Weekly prompts: a moderator posts this week's prompt without waiting for Monday.
+        (mia, "mia (moderator)", "prompts post-now", {"cohort": "Spring Python"}),
+    ]
+
+
 async def run_demo(out: Any = None) -> int:
     write = out or print
     with tempfile.TemporaryDirectory() as folder:
@@ -75,39 +114,7 @@ async def run_demo(out: Any = None) -> int:
             mia = guild.add_member(env.create_user("mia_mod"), roles=[mods])
             ana = guild.add_member(env.create_user("ana"))
             ben = guild.add_member(env.create_user("ben"))
-            script: list[tuple[Any, str, str, dict[str, Any]]] = [
-                (ana, "ana", "roadmap list", {}),
-                (ana, "ana", "roadmap show", {"roadmap": "python-europe", "phase": 1}),
-                (
-                    mia,
-                    "mia (moderator)",
-                    "cohort create",
-                    {
-                        "name": "Spring Python",
-                        "roadmap": "python-europe",
-                        "channel": channel,
-                        "start": env.now().date().isoformat(),
-                        "timezone": "Europe/Berlin",
-                        "weekday": "mon",
-                        "time": "18:00",
-                    },
-                ),
-                (ana, "ana", "cohort join", {"cohort": "Spring Python"}),
-                (ben, "ben", "cohort join", {"cohort": "Spring Python"}),
-                (ben, "ben", "cohort create", {"name": "Mine", "roadmap": "nodejs-path", "channel": channel}),
-                (
-                    ana,
-                    "ana",
-                    "checkpoint done",
-                    {"checkpoint": "python-oop-async", "evidence": "https://github.com/ana/async-notes"},
-                ),
-                (ana, "ana", "checkpoint done", {"checkpoint": "crud-api", "evidence": "not a link"}),
-                (ana, "ana", "checkpoint done", {"checkpoint": "crud-apii"}),
-                (ana, "ana", "progress", {}),
-                (ben, "ben", "cohort info", {"cohort": "Spring Python"}),
-                # Weekly prompts: a moderator posts this week's prompt without waiting for Monday.
-                (mia, "mia (moderator)", "prompts post-now", {"cohort": "Spring Python"}),
-            ]
+            script = _script(env, channel, mia, ana, ben)
             write("Waypoint demo: a simulated server, the real bot, no token.")
             for actor, who, command, options in script:
                 result = await actor.slash(channel, command, **options)

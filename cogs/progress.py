@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.progress.rules import Pace
+from bot.kernel.pace import Pace
 from bot.progress.service import ProgressService, ProgressView
 from bot.reviews.service import ReviewService
 from bot.reviews.views import ReviewCounts

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -85,9 +84,6 @@ class CohortService:
         self._clock = clock
         self._default_timezone = default_timezone
 
-    def roadmap(self, key: str) -> Roadmap:
-        return roadmap_of(self._catalog, key)
-
     async def create(
         self,
         *,
@@ -102,23 +98,21 @@ class CohortService:
         at: str | None = None,
     ) -> CohortSummary:
         clean_name = normalise_cohort_name(name)
-        roadmap = self.roadmap(roadmap_key)
-        try:
-            zone = slots.parse_timezone(timezone) if timezone else self._default_timezone
-            now = self._clock()
-            today = slots.local_date(now, zone)
-            start_date = check_start_window(slots.parse_date(start), today) if start else today
-            slot = slots.WeeklySlot(
-                weekday=slots.parse_weekday(weekday) if weekday else 0,
-                at=slots.parse_time(at) if at else time(18, 0),
-                timezone=zone,
-            )
-        except slots.ScheduleInputError as error:
-            raise InvalidInputError(str(error)) from error
+        roadmap = roadmap_of(self._catalog, roadmap_key)
+        zone = slots.parse_timezone(timezone) if timezone else self._default_timezone
+        now = self._clock()
+        today = slots.local_date(now, zone)
+        start_date = check_start_window(slots.parse_date(start), today) if start else today
+        slot = slots.WeeklySlot(
+            weekday=slots.parse_weekday(weekday) if weekday else 0,
+            at=slots.parse_time(at) if at else time(18, 0),
+            timezone=zone,
+        )
+        taken = ConflictError(f"This server already has a cohort called **{echo(clean_name)}**.")
         async with self._sessions.begin() as session:
             cohorts = CohortRepository(session)
             if await cohorts.by_name(guild_id, clean_name) is not None:
-                raise ConflictError(f"This server already has a cohort called **{echo(clean_name)}**.")
+                raise taken
             cohort = Cohort(
                 guild_id=guild_id,
                 name=clean_name,
@@ -136,14 +130,9 @@ class CohortService:
             try:
                 await session.flush()
             except IntegrityError as error:  # a concurrent create won the race
-                raise ConflictError(
-                    f"This server already has a cohort called **{echo(clean_name)}**."
-                ) from error
+                raise taken from error
         log.info("guild=%s user=%s created cohort %r on %s", guild_id, actor_id, clean_name, roadmap.key)
         return self._summarise(cohort, member_count=0)
-
-    async def get(self, session: AsyncSession, guild_id: int, name: str) -> Cohort:
-        return await cohort_named(session, guild_id, name)
 
     async def join(self, guild_id: int, name: str, user_id: int, display_name: str) -> MembershipChange:
         async with self._sessions.begin() as session:
@@ -190,15 +179,6 @@ class CohortService:
             count = (await CohortRepository(session).member_counts(guild_id)).get(cohort.id, 0)
         return self._summarise(cohort, count)
 
-    async def member_ids(self, guild_id: int, name: str) -> list[int]:
-        async with self._sessions() as session:
-            cohort = await cohort_named(session, guild_id, name)
-            return [member.user_id for member in await MemberRepository(session).active_in(cohort.id)]
-
-    async def cohorts_of(self, guild_id: int, user_id: int) -> Sequence[Cohort]:
-        async with self._sessions() as session:
-            return await MemberRepository(session).active_cohorts_of(guild_id, user_id)
-
     async def search(self, guild_id: int, text: str, limit: int = 25) -> list[str]:
         """Cohort names for autocomplete: prefix matches first, then substring matches."""
         needle = text.casefold().strip()
@@ -208,11 +188,8 @@ class CohortService:
         inner = [name for name in names if needle in name.casefold() and name not in prefix]
         return (prefix + inner)[:limit]
 
-    def summarise(self, cohort: Cohort, member_count: int) -> CohortSummary:
-        return self._summarise(cohort, member_count)
-
     def _summarise(self, cohort: Cohort, member_count: int) -> CohortSummary:
-        roadmap = self.roadmap(cohort.roadmap_key)
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
         now = self._clock()
         slot = prompt_slot(cohort)
         where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)

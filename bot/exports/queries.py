@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import permutations
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +59,20 @@ class MemberProgress:
         return max(moments) if moments else None
 
 
+def _reviews_by(member: Any, cohort_id: int, name: str, *, with_last: bool) -> Any:
+    """Per member of a cohort's rounds: how many reviews they gave (or received), and the latest."""
+    columns = [member.label("user_id"), func.count().label(name)]
+    if with_last:
+        columns.append(func.max(ReviewCompletion.completed_at).label("last_at"))
+    return (
+        select(*columns)
+        .join(ReviewRound, ReviewRound.id == ReviewCompletion.round_id)
+        .where(ReviewRound.cohort_id == cohort_id, member.is_not(None))
+        .group_by(member)
+        .subquery(name)
+    )
+
+
 def member_progress_statement(cohort_id: int, checkpoint_keys: Sequence[str]) -> AnySelect:
     """Active members of a cohort by user id, each with GROUP BY aggregates.
 
@@ -79,24 +93,8 @@ def member_progress_statement(cohort_id: int, checkpoint_keys: Sequence[str]) ->
         .group_by(CheckpointCompletion.user_id)
         .subquery("done")
     )
-    given = (
-        select(
-            ReviewCompletion.reviewer_id.label("user_id"),
-            func.count().label("given"),
-            func.max(ReviewCompletion.completed_at).label("last_at"),
-        )
-        .join(ReviewRound, ReviewRound.id == ReviewCompletion.round_id)
-        .where(ReviewRound.cohort_id == cohort_id, ReviewCompletion.reviewer_id.is_not(None))
-        .group_by(ReviewCompletion.reviewer_id)
-        .subquery("given")
-    )
-    received = (
-        select(ReviewCompletion.reviewee_id.label("user_id"), func.count().label("received"))
-        .join(ReviewRound, ReviewRound.id == ReviewCompletion.round_id)
-        .where(ReviewRound.cohort_id == cohort_id, ReviewCompletion.reviewee_id.is_not(None))
-        .group_by(ReviewCompletion.reviewee_id)
-        .subquery("received")
-    )
+    given = _reviews_by(ReviewCompletion.reviewer_id, cohort_id, "given", with_last=True)
+    received = _reviews_by(ReviewCompletion.reviewee_id, cohort_id, "received", with_last=False)
     return (
         select(
             CohortMember.user_id,

@@ -25,12 +25,9 @@ export covers every cohort of the server, cohorts ordered by name and members by
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import queue
 import tempfile
-import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -58,6 +55,7 @@ from bot.exports.formats import (
     write_json,
     write_xlsx,
 )
+from bot.exports.pump import pump
 from bot.kernel import calendar, slots
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.pace import expected_by_day, pace_of
@@ -84,7 +82,6 @@ MAX_ZIP_RATIO: Final = 12
 # Small exports stay in memory; larger ones go to a temporary file while being written.
 _SPOOL_BYTES: Final = 8 * 1024 * 1024
 # Batches waiting between the database side and the formatting thread.
-_HANDOFF_BATCHES: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +186,7 @@ class ExportService:
             batches = self._rows(session, scope, kind, now)
             sink = _sink(kind, fmt, scope, now, out)
             try:
-                rows = await _pump(batches, sink)
+                rows = await pump(batches, sink)
             except ExportTooLargeError as error:
                 reason = str(error)
                 raise InvalidInputError(
@@ -314,66 +311,3 @@ def _sink(
         return lambda rows: write_json(kind.value, meta, columns, rows, binary)
     title = f"{kind} {scope.cohort_name or 'all cohorts'}"
     return lambda rows: write_xlsx(title, columns, rows, binary)
-
-
-class _AbortedError(Exception):
-    """Tells the formatting thread that the rows stopped coming because of an error."""
-
-
-async def _pump(batches: AsyncIterator[list[Row]], sink: Callable[[Iterable[Row]], object]) -> int:
-    """Run ``sink`` in a worker thread over the rows of ``batches``; returns the row count.
-
-    The database side stays on the event loop (its driver is async); the CPU-bound formatting
-    runs beside it, a few batches behind, so memory holds at most ``_HANDOFF_BATCHES`` batches.
-    An error on either side stops both and is raised here.
-    """
-    handoff: queue.Queue[list[Row] | BaseException | None] = queue.Queue(maxsize=_HANDOFF_BATCHES)
-    sink_stopped = threading.Event()
-
-    def rows() -> Iterator[Row]:
-        while (item := handoff.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield from item
-
-    def run_sink() -> None:
-        try:
-            sink(rows())
-        finally:
-            sink_stopped.set()
-
-    def offer(item: list[Row] | BaseException | None) -> bool:
-        """Queue ``item`` once there is room; False if the sink stopped (it failed) meanwhile."""
-        while not sink_stopped.is_set():
-            with contextlib.suppress(queue.Full):
-                handoff.put(item, timeout=0.05)
-                return True
-        return False
-
-    async def hand_over(item: list[Row] | BaseException | None) -> bool:
-        try:
-            handoff.put_nowait(item)  # the usual case: room in the queue, no thread hop
-        except queue.Full:
-            return await asyncio.to_thread(offer, item)
-        return True
-
-    consumer = asyncio.ensure_future(asyncio.to_thread(run_sink))
-    count = 0
-    try:
-        async for batch in batches:
-            count += len(batch)
-            if not await hand_over(batch):
-                break
-        else:
-            await hand_over(None)
-    except BaseException:
-        await hand_over(_AbortedError())
-        with contextlib.suppress(Exception):  # the first error is the one worth raising
-            await consumer
-        raise
-    finally:
-        aclose = getattr(batches, "aclose", None)
-        if aclose is not None:
-            await aclose()
-    await consumer  # raises the sink's own error, if it stopped early
-    return count

@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot.kernel.errors import InvalidInputError, did_you_mean
 from bot.kernel.text import echo_code
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
 _TWELVE_HOUR_RE = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?", re.IGNORECASE)
@@ -187,11 +186,6 @@ class WeeklySlot:
         return f"{_WEEKDAY_NAMES[self.weekday].capitalize()}s at {self.at:%H:%M} ({self.timezone})"
 
 
-def parse_slot(weekday: str, at: str, timezone: str) -> WeeklySlot:
-    """Build a slot from the three things a member types, with the friendly errors above."""
-    return WeeklySlot(weekday=parse_weekday(weekday), at=parse_time(at), timezone=parse_timezone(timezone))
-
-
 def _require_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got the naive {moment.isoformat()}")
@@ -241,20 +235,6 @@ def previous_slot(slot: WeeklySlot, now: datetime) -> datetime:
         if instant <= now:
             return instant
         day -= _WEEK
-
-
-def slots_between(slot: WeeklySlot, start: datetime, end: datetime) -> list[datetime]:
-    """Every slot instant in ``(start, end]``, oldest first, in UTC."""
-    _require_aware(start, "start")
-    _require_aware(end, "end")
-    zone = _zone(slot.timezone)
-    day, instant = _first_after(slot, zone, start)
-    instants: list[datetime] = []
-    while instant <= end:
-        instants.append(instant)
-        day += _WEEK
-        instant = _instant_on(slot, zone, day)
-    return instants
 
 
 def local_date(now: datetime, timezone: str) -> date:

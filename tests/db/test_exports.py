@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bot.cohorts.resolve import cohort_named
 from bot.container import Services
 from bot.db.models import (
     AuditEntry,
@@ -24,7 +25,6 @@ from bot.db.models import (
     ReviewGroupMember,
     ReviewRound,
 )
-from bot.exports import service as exports_module
 from bot.exports.formats import (
     CHECKPOINT_COLUMNS,
     PROGRESS_COLUMNS,
@@ -32,6 +32,7 @@ from bot.exports.formats import (
     ExportFormat,
     xlsx_writer,
 )
+from bot.exports.pump import pump
 from bot.exports.service import ExportKind
 from bot.kernel.errors import InvalidInputError, NotFoundError
 from tests.db.conftest import FakeClock
@@ -97,8 +98,8 @@ async def seed_server(services: Services, clock: FakeClock) -> Seeded:
     await services.cohorts.leave(GUILD, "Spring", DAVE)
 
     async with services.sessions.begin() as session:
-        spring = await services.cohorts.get(session, GUILD, "Spring")
-        elsewhere = await services.cohorts.get(session, OTHER_GUILD, "Spring")
+        spring = await cohort_named(session, GUILD, "Spring")
+        elsewhere = await cohort_named(session, OTHER_GUILD, "Spring")
         # A checkpoint since removed from the roadmap: never counted.
         session.add(
             CheckpointCompletion(
@@ -557,7 +558,7 @@ async def _batches(count: int, fail_after: int | None = None) -> AsyncIterator[l
 async def test_pump_delivers_every_row_to_the_formatter() -> None:
     seen: list[object] = []
 
-    count = await exports_module._pump(_batches(50), lambda rows: seen.extend(rows))
+    count = await pump(_batches(50), lambda rows: seen.extend(rows))
 
     assert count == 50
     assert seen == [(number,) for number in range(50)]
@@ -577,7 +578,7 @@ async def test_pump_raises_the_formatters_error_and_stops_reading() -> None:
                 raise ValueError("bad cell")
 
     with pytest.raises(ValueError, match="bad cell"):
-        await exports_module._pump(batches(), failing_sink)
+        await pump(batches(), failing_sink)
     assert len(produced) < 1_000
 
 
@@ -589,7 +590,7 @@ async def test_pump_raises_the_readers_error_and_the_formatter_stops() -> None:
         finished.append(True)
 
     with pytest.raises(RuntimeError, match="database went away"):
-        await exports_module._pump(_batches(10, fail_after=4), sink)
+        await pump(_batches(10, fail_after=4), sink)
     assert finished == []
 
 

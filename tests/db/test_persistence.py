@@ -11,6 +11,8 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cohorts.repository import MemberRepository
+from bot.cohorts.resolve import cohort_named
 from bot.config import Settings
 from bot.container import Services
 from bot.db.engine import create_sessionmaker, schema_is_current, upgrade_database
@@ -86,7 +88,10 @@ async def test_snowflakes_survive_as_big_integers(services: Services) -> None:
     big_guild = 1_234_567_890_123_456_789
     await _cohort(services, guild=big_guild)
     await services.cohorts.join(big_guild, "Spring", 987_654_321_098_765_432, "alice")
-    assert await services.cohorts.member_ids(big_guild, "Spring") == [987_654_321_098_765_432]
+    async with services.sessions() as session:
+        spring = await cohort_named(session, big_guild, "Spring")
+        members = await MemberRepository(session).active_in(spring.id)
+    assert [member.user_id for member in members] == [987_654_321_098_765_432]
 
 
 async def test_guild_isolation(services: Services) -> None:

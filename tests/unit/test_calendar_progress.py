@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.kernel import calendar
+from bot.kernel.pace import Pace, expected_by_day, pace_of
 from bot.kernel.roadmap import Checkpoint, CheckpointKind, Phase, Roadmap
-from bot.progress.rules import Pace, compute_progress, expected_by_day, pace_of
+from bot.progress.rules import compute_progress
 
 
 def phase(key: str, start: int, days: int, checkpoints: int, *, due: int | None = None) -> Phase:

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from bot.kernel.errors import DomainError
 from bot.kernel.slots import (
-    WEEKDAYS,
     CatchUp,
     ScheduleInputError,
     WeeklySlot,
@@ -24,12 +23,10 @@ from bot.kernel.slots import (
     local_date,
     next_slot,
     parse_date,
-    parse_slot,
     parse_time,
     parse_timezone,
     parse_weekday,
     previous_slot,
-    slots_between,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -66,7 +63,9 @@ def at_local(
 
 
 def test_weekday_names_are_monday_first() -> None:
-    assert WEEKDAYS == ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    assert [parse_weekday(name) for name in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")] == list(
+        range(7)
+    )
 
 
 @pytest.mark.parametrize(
@@ -195,11 +194,23 @@ def test_parse_date_rejects_days_that_do_not_exist(text: str) -> None:
         parse_date(text)
 
 
+def slots_between(slot: WeeklySlot, start: datetime, end: datetime) -> list[datetime]:
+    """Every slot instant in ``(start, end]`` by walking ``next_slot``: what the trigger fires."""
+    instants: list[datetime] = []
+    instant = next_slot(slot, start)
+    while instant <= end:
+        instants.append(instant)
+        instant = next_slot(slot, instant)
+    return instants
+
+
 # --- the slot itself -------------------------------------------------------------------------------
 
 
-def test_parse_slot_builds_a_validated_slot() -> None:
-    slot = parse_slot("Monday", "18:00", "europe/berlin")
+def test_the_three_typed_parts_build_a_validated_slot() -> None:
+    slot = WeeklySlot(
+        weekday=parse_weekday("Monday"), at=parse_time("18:00"), timezone=parse_timezone("europe/berlin")
+    )
     assert slot == WeeklySlot(weekday=MON, at=time(18, 0), timezone="Europe/Berlin")
 
 

@@ -13,6 +13,22 @@ _JSON_BATCH_ROWS: Final = 2_000
 _RESERVED_JSON_KEYS: Final = frozenset({"schema_version", "kind", "columns", "rows"})
 
 
+def _records(batch: list[Row], columns: Sequence[str], id_positions: list[int]) -> list[dict[str, object]]:
+    """Rows as objects keyed by column name, identifiers as strings."""
+    records = []
+    for row in batch:
+        if len(row) != len(columns):
+            check_width(columns, row)
+        if id_positions:
+            cells = list(row)
+            for index in id_positions:
+                cells[index] = id_as_text(columns[index], cells[index])
+            records.append(dict(zip(columns, cells, strict=True)))
+        else:
+            records.append(dict(zip(columns, row, strict=True)))
+    return records
+
+
 def iter_json(
     kind: str, meta: Mapping[str, object], columns: Sequence[str], rows: Iterable[Row]
 ) -> Iterator[bytes]:
@@ -45,22 +61,11 @@ def iter_json(
     # Drop the closing brace so the rows array can follow inside the same object.
     yield (encoder.encode(head)[:-1] + ',"rows":[').encode("utf-8")
 
-    width = len(columns)
     id_positions = [index for index, name in enumerate(columns) if is_id_column(name)]
     remaining = iter(rows)
     first_batch = True
     while batch := list(islice(remaining, _JSON_BATCH_ROWS)):
-        records = []
-        for row in batch:
-            if len(row) != width:
-                check_width(columns, row)
-            if id_positions:
-                cells = list(row)
-                for index in id_positions:
-                    cells[index] = id_as_text(columns[index], cells[index])
-                records.append(dict(zip(columns, cells, strict=True)))
-            else:
-                records.append(dict(zip(columns, row, strict=True)))
+        records = _records(batch, columns, id_positions)
         # One row per line: a large file stays readable and diffable.
         body = ",\n".join(map(encoder.encode, records))
         yield (("\n" if first_batch else ",\n") + body).encode("utf-8")

@@ -1,0 +1,82 @@
+"""Rows from the database on the event loop, formatted in a worker thread, a few batches apart.
+
+The database driver is async, so reading stays on the loop; writing CSV/JSON/XLSX is CPU-bound,
+so it runs beside it. A small queue between them keeps at most ``HANDOFF_BATCHES`` batches in
+memory. An error on either side stops both and is raised to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Final, Generic, TypeVar
+
+HANDOFF_BATCHES: Final = 4
+RowT = TypeVar("RowT")
+
+
+class _AbortedError(Exception):
+    """Tells the formatting thread that the rows stopped coming because of an error."""
+
+
+class _Handoff(Generic[RowT]):
+    """The queue between the reader (event loop) and the formatter (worker thread)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[list[RowT] | BaseException | None] = queue.Queue(maxsize=HANDOFF_BATCHES)
+        self._sink_stopped = threading.Event()
+
+    def rows(self) -> Iterator[RowT]:
+        while (item := self._queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+
+    def run_sink(self, sink: Callable[[Iterable[RowT]], object]) -> None:
+        try:
+            sink(self.rows())
+        finally:
+            self._sink_stopped.set()
+
+    def _offer(self, item: list[RowT] | BaseException | None) -> bool:
+        """Queue ``item`` once there is room; False if the sink stopped (it failed) meanwhile."""
+        while not self._sink_stopped.is_set():
+            with contextlib.suppress(queue.Full):
+                self._queue.put(item, timeout=0.05)
+                return True
+        return False
+
+    async def hand_over(self, item: list[RowT] | BaseException | None) -> bool:
+        try:
+            self._queue.put_nowait(item)  # the usual case: room in the queue, no thread hop
+        except queue.Full:
+            return await asyncio.to_thread(self._offer, item)
+        return True
+
+
+async def pump(batches: AsyncIterator[list[RowT]], sink: Callable[[Iterable[RowT]], object]) -> int:
+    """Run ``sink`` in a worker thread over the rows of ``batches``; returns the row count."""
+    handoff: _Handoff[RowT] = _Handoff()
+    consumer = asyncio.ensure_future(asyncio.to_thread(handoff.run_sink, sink))
+    count = 0
+    try:
+        async for batch in batches:
+            count += len(batch)
+            if not await handoff.hand_over(batch):
+                break
+        else:
+            await handoff.hand_over(None)
+    except BaseException:
+        await handoff.hand_over(_AbortedError())
+        with contextlib.suppress(Exception):  # the first error is the one worth raising
+            await consumer
+        raise
+    finally:
+        aclose = getattr(batches, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    await consumer  # raises the sink's own error, if it stopped early
+    return count
