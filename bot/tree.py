@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from bot.kernel.errors import CohortChoiceError, DomainError
+from bot.replies import reply
 
 if TYPE_CHECKING:
     pass
@@ -69,9 +70,6 @@ class WaypointTree(app_commands.CommandTree[discord.Client]):
 async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
     """Reply ephemerally, as a followup when the interaction was already answered."""
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
+        await reply(interaction, message, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not deliver an error reply guild=%s", interaction.guild_id, exc_info=True)
