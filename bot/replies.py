@@ -9,10 +9,13 @@ ellipsis. Lists that can grow with member data are capped with ``capped`` ("and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import discord
+
+from bot.kernel.lists import capped
+
+__all__ = ["capped", "edit_post", "edit_reply", "fit", "fit_embed", "post", "reply"]
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -31,25 +34,6 @@ def fit(text: str | None, limit: int = CONTENT_LIMIT) -> str | None:
     if text is None or len(text) <= limit:
         return text
     return text[: limit - 1].rstrip() + ELLIPSIS
-
-
-def capped(items: Sequence[str], *, budget: int, separator: str = ", ", empty: str = "") -> str:
-    """Join ``items`` within ``budget`` characters; the rest become "and N more"."""
-    if not items:
-        return empty
-    shown: list[str] = []
-    used = 0
-    for index, item in enumerate(items):
-        remaining = len(items) - index - 1
-        tail = len(f"{separator}and {remaining} more") if remaining else 0
-        cost = len(item) + (len(separator) if shown else 0)
-        if used + cost + tail > budget:
-            hidden = len(items) - index
-            more = f"and {hidden} more"
-            return separator.join(shown) + (separator if shown else "") + more if shown else more
-        shown.append(item)
-        used += cost
-    return separator.join(shown)
 
 
 def fit_embed(embed: discord.Embed) -> discord.Embed:

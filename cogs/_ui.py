@@ -8,10 +8,25 @@ from typing import Any
 
 import discord
 
+from bot.replies import edit_post, edit_reply, reply
+
+# Discord refuses longer option values in its own client, before the bot sees them. The bot
+# still answers anything up to these lengths with its own sentence (a name can be 50 long).
+NAME_OPTION_MAX = 100
+KEY_OPTION_MAX = 100
+SHORT_OPTION_MAX = 40
+NOTE_OPTION_MAX = 1000
+LINK_OPTION_MAX = 600
+
 EMBED_DESCRIPTION_LIMIT = 4096
 PAGE_BUDGET = 3800  # leaves room for the title and footer inside the 6000-character embed limit
 BRAND_COLOUR = discord.Colour(0x3BA55D)
 ERROR_COLOUR = discord.Colour(0xED4245)
+
+
+def shown(text: str) -> str:
+    """Member-written text as the bot shows it: no markdown, links or mentions it did not intend."""
+    return discord.utils.escape_markdown(discord.utils.escape_mentions(text), as_needed=False)
 
 
 def bar(fraction: float, width: int = 12) -> str:
@@ -84,8 +99,8 @@ class Pager(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self._owner_id:
-            await interaction.response.send_message(
-                "These pages belong to someone else; run the command yourself to browse.", ephemeral=True
+            await reply(
+                interaction, "These pages belong to someone else; run the command yourself to browse."
             )
             return False
         return True
@@ -94,13 +109,13 @@ class Pager(discord.ui.View):
     async def previous(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
         self._index = max(0, self._index - 1)
         self._sync_buttons()
-        await interaction.response.edit_message(embed=self._embeds[self._index], view=self)
+        await edit_reply(interaction, embed=self._embeds[self._index], view=self)
 
     @discord.ui.button(label="Next", style=discord.ButtonStyle.primary)
     async def next(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
         self._index = min(len(self._embeds) - 1, self._index + 1)
         self._sync_buttons()
-        await interaction.response.edit_message(embed=self._embeds[self._index], view=self)
+        await edit_reply(interaction, embed=self._embeds[self._index], view=self)
 
     async def on_timeout(self) -> None:
         if self.message is not None:
@@ -108,7 +123,7 @@ class Pager(discord.ui.View):
                 if isinstance(item, discord.ui.Button):
                     item.disabled = True
             with contextlib.suppress(discord.HTTPException):  # the message may be gone already
-                await self.message.edit(view=self)
+                await edit_post(self.message, view=self)
 
 
 async def send_pages(
@@ -116,8 +131,8 @@ async def send_pages(
 ) -> None:
     """Send one embed, or the first page with a pager when there are several."""
     if len(embeds) == 1:
-        await interaction.response.send_message(embed=embeds[0], ephemeral=ephemeral)
+        await reply(interaction, embed=embeds[0], ephemeral=ephemeral)
         return
     view = Pager(embeds, interaction.user.id)
-    await interaction.response.send_message(embed=embeds[0], view=view, ephemeral=ephemeral)
+    await reply(interaction, embed=embeds[0], view=view, ephemeral=ephemeral)
     view.message = await interaction.original_response()

@@ -9,9 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.progress.service import CheckpointChange, ProgressService
+from bot.replies import reply
 from cogs import _autocomplete
 from cogs._checks import answered
-from cogs._ui import bar
+from cogs._ui import KEY_OPTION_MAX, LINK_OPTION_MAX, NAME_OPTION_MAX, NOTE_OPTION_MAX, bar, shown
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def tally(change: CheckpointChange) -> str:
     fraction = change.done / change.total if change.total else 0.0
-    return f"{bar(fraction)} {change.done}/{change.total} in **{change.cohort_name}**"
+    return f"{bar(fraction)} {change.done}/{change.total} in **{shown(change.cohort_name)}**"
 
 
 class CheckpointCog(commands.Cog):
@@ -40,10 +41,10 @@ class CheckpointCog(commands.Cog):
     async def done(
         self,
         interaction: discord.Interaction[Any],
-        checkpoint: str,
-        evidence: str | None = None,
-        note: str | None = None,
-        cohort: str | None = None,
+        checkpoint: app_commands.Range[str, 1, KEY_OPTION_MAX],
+        evidence: app_commands.Range[str, 1, LINK_OPTION_MAX] | None = None,
+        note: app_commands.Range[str, 1, NOTE_OPTION_MAX] | None = None,
+        cohort: app_commands.Range[str, 1, NAME_OPTION_MAX] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         change = await self._progress.complete(
@@ -60,7 +61,7 @@ class CheckpointCog(commands.Cog):
             else f"**{change.checkpoint.title}** was already marked done"
             + ("; I updated the evidence/note." if evidence or note else ".")
         )
-        await interaction.response.send_message(f"{headline}\n{tally(change)}", ephemeral=True)
+        await reply(interaction, f"{headline}\n{tally(change)}")
 
     @checkpoint.command(name="undo", description="Unmark a checkpoint")
     @app_commands.describe(
@@ -69,7 +70,10 @@ class CheckpointCog(commands.Cog):
     @app_commands.autocomplete(checkpoint=_autocomplete.checkpoint_keys, cohort=_autocomplete.cohort_names)
     @answered
     async def undo(
-        self, interaction: discord.Interaction[Any], checkpoint: str, cohort: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        checkpoint: app_commands.Range[str, 1, KEY_OPTION_MAX],
+        cohort: app_commands.Range[str, 1, NAME_OPTION_MAX] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         change = await self._progress.undo(
@@ -80,7 +84,7 @@ class CheckpointCog(commands.Cog):
             if change.changed
             else f"**{change.checkpoint.title}** wasn't marked done, so nothing changed."
         )
-        await interaction.response.send_message(f"{headline}\n{tally(change)}", ephemeral=True)
+        await reply(interaction, f"{headline}\n{tally(change)}")
 
 
 async def setup(bot: WaypointBot) -> None:

@@ -11,9 +11,17 @@ from discord.ext import commands
 from bot.cohorts.service import CohortService, CohortSummary
 from bot.kernel.errors import PermissionDeniedError
 from bot.kernel.roadmap import describe_duration
+from bot.replies import reply
 from cogs import _autocomplete
 from cogs._checks import answered, moderator_only
-from cogs._ui import BRAND_COLOUR, timestamp
+from cogs._ui import (
+    BRAND_COLOUR,
+    KEY_OPTION_MAX,
+    NAME_OPTION_MAX,
+    SHORT_OPTION_MAX,
+    shown,
+    timestamp,
+)
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -36,7 +44,7 @@ def timestamp_date(summary: CohortSummary) -> str:
 
 
 def cohort_embed(summary: CohortSummary, *, title: str | None = None) -> discord.Embed:
-    embed = discord.Embed(title=title or summary.name, colour=BRAND_COLOUR)
+    embed = discord.Embed(title=title or shown(summary.name), colour=BRAND_COLOUR)
     embed.add_field(name="Roadmap", value=f"{summary.roadmap.title} (`{summary.roadmap.key}`)", inline=False)
     embed.add_field(name="Where we are", value=where_line(summary), inline=False)
     embed.add_field(
@@ -76,13 +84,13 @@ class CohortCog(commands.Cog):
     async def create(
         self,
         interaction: discord.Interaction[Any],
-        name: str,
-        roadmap: str,
+        name: app_commands.Range[str, 1, NAME_OPTION_MAX],
+        roadmap: app_commands.Range[str, 1, KEY_OPTION_MAX],
         channel: discord.TextChannel,
-        start: str | None = None,
-        timezone: str | None = None,
-        weekday: str | None = None,
-        time: str | None = None,
+        start: app_commands.Range[str, 1, SHORT_OPTION_MAX] | None = None,
+        timezone: app_commands.Range[str, 1, KEY_OPTION_MAX] | None = None,
+        weekday: app_commands.Range[str, 1, SHORT_OPTION_MAX] | None = None,
+        time: app_commands.Range[str, 1, SHORT_OPTION_MAX] | None = None,
     ) -> None:
         assert interaction.guild is not None
         permissions = channel.permissions_for(interaction.guild.me)
@@ -104,39 +112,43 @@ class CohortCog(commands.Cog):
         )
         # Other features (weekly prompts, review rounds) schedule their jobs on this event.
         interaction.client.dispatch("waypoint_cohort_created", summary.id)
-        embed = cohort_embed(summary, title=f"New cohort: {summary.name}")
+        embed = cohort_embed(summary, title=f"New cohort: {shown(summary.name)}")
         embed.set_footer(text=f"Join with /cohort join cohort:{summary.name}")
-        await interaction.response.send_message(embed=embed)
+        await reply(interaction, embed=embed, ephemeral=False)
 
     @cohort.command(name="join", description="Join a cohort")
     @app_commands.describe(cohort="The cohort to join")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @answered
-    async def join(self, interaction: discord.Interaction[Any], cohort: str) -> None:
+    async def join(
+        self, interaction: discord.Interaction[Any], cohort: app_commands.Range[str, 1, NAME_OPTION_MAX]
+    ) -> None:
         assert interaction.guild_id is not None
         change = await self._cohorts.join(
             interaction.guild_id, cohort, interaction.user.id, interaction.user.display_name
         )
         message = (
-            f"Welcome to **{change.cohort_name}**! Mark checkpoints with `/checkpoint done`."
+            f"Welcome to **{shown(change.cohort_name)}**! Mark checkpoints with `/checkpoint done`."
             if change.changed
-            else f"You're already in **{change.cohort_name}**."
+            else f"You're already in **{shown(change.cohort_name)}**."
         )
-        await interaction.response.send_message(message, ephemeral=True)
+        await reply(interaction, message)
 
     @cohort.command(name="leave", description="Leave a cohort (your progress is kept if you come back)")
     @app_commands.describe(cohort="The cohort to leave")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @answered
-    async def leave(self, interaction: discord.Interaction[Any], cohort: str) -> None:
+    async def leave(
+        self, interaction: discord.Interaction[Any], cohort: app_commands.Range[str, 1, NAME_OPTION_MAX]
+    ) -> None:
         assert interaction.guild_id is not None
         change = await self._cohorts.leave(interaction.guild_id, cohort, interaction.user.id)
         message = (
-            f"You left **{change.cohort_name}**. Your progress is kept if you join again."
+            f"You left **{shown(change.cohort_name)}**. Your progress is kept if you join again."
             if change.changed
-            else f"You weren't in **{change.cohort_name}**, so nothing changed."
+            else f"You weren't in **{shown(change.cohort_name)}**, so nothing changed."
         )
-        await interaction.response.send_message(message, ephemeral=True)
+        await reply(interaction, message)
 
     @cohort.command(name="list", description="The cohorts on this server")
     @answered
@@ -144,31 +156,29 @@ class CohortCog(commands.Cog):
         assert interaction.guild_id is not None
         summaries = await self._cohorts.all_in_guild(interaction.guild_id)
         if not summaries:
-            await interaction.response.send_message(
-                "No cohorts yet. A moderator can open one with `/cohort create`.", ephemeral=True
-            )
+            await reply(interaction, "No cohorts yet. A moderator can open one with `/cohort create`.")
             return
         embed = discord.Embed(title="Cohorts", colour=BRAND_COLOUR)
         for summary in summaries[:25]:
             embed.add_field(
-                name=summary.name,
-                value=f"{summary.roadmap.title} · {summary.member_count} members\n{where_line(summary)}"[
-                    :1024
-                ],
+                name=shown(summary.name),
+                value=f"{summary.roadmap.title} · {summary.member_count} members\n{where_line(summary)}",
                 inline=False,
             )
         if len(summaries) > 25:
             embed.set_footer(text=f"Showing 25 of {len(summaries)}; use /cohort info for any cohort.")
-        await interaction.response.send_message(embed=embed)
+        await reply(interaction, embed=embed, ephemeral=False)
 
     @cohort.command(name="info", description="A cohort's roadmap, week, members and next weekly slot")
     @app_commands.describe(cohort="The cohort to show")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @answered
-    async def info(self, interaction: discord.Interaction[Any], cohort: str) -> None:
+    async def info(
+        self, interaction: discord.Interaction[Any], cohort: app_commands.Range[str, 1, NAME_OPTION_MAX]
+    ) -> None:
         assert interaction.guild_id is not None
         summary = await self._cohorts.info(interaction.guild_id, cohort)
-        await interaction.response.send_message(embed=cohort_embed(summary))
+        await reply(interaction, embed=cohort_embed(summary), ephemeral=False)
 
 
 async def setup(bot: WaypointBot) -> None:

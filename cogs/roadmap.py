@@ -8,11 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.kernel.errors import InvalidInputError, NotFoundError, did_you_mean
+from bot.cohorts.resolve import roadmap_of
+from bot.kernel.errors import InvalidInputError
 from bot.kernel.roadmap import CheckpointKind, Phase, Roadmap, describe_duration
+from bot.replies import reply
 from cogs import _autocomplete
 from cogs._checks import answered
-from cogs._ui import BRAND_COLOUR, paged_embeds, send_pages
+from cogs._ui import BRAND_COLOUR, KEY_OPTION_MAX, paged_embeds, send_pages
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -89,21 +91,19 @@ class RoadmapCog(commands.Cog):
                 inline=False,
             )
         embed.set_footer(text="Details: /roadmap show roadmap:<key>")
-        await interaction.response.send_message(embed=embed)
+        await reply(interaction, embed=embed, ephemeral=False)
 
     @roadmap.command(name="show", description="A roadmap's phases, or one phase in detail")
     @app_commands.describe(roadmap="The roadmap to show", phase="A phase number, from 1")
     @app_commands.autocomplete(roadmap=_autocomplete.roadmap_keys)
     @answered
     async def show(
-        self, interaction: discord.Interaction[Any], roadmap: str, phase: int | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        roadmap: app_commands.Range[str, 1, KEY_OPTION_MAX],
+        phase: int | None = None,
     ) -> None:
-        found = self._catalog.get(roadmap.strip())
-        if found is None:
-            raise NotFoundError(
-                f"There is no roadmap `{roadmap}`.{did_you_mean(self._catalog.closest(roadmap))}"
-                " See `/roadmap list`."
-            )
+        found = roadmap_of(self._catalog, roadmap.strip())
         if phase is None:
             embeds = paged_embeds(found.title, overview_lines(found))
         else:

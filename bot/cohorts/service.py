@@ -143,15 +143,18 @@ class CohortService:
                 member.display_name = display_name[:100]
                 return MembershipChange(cohort.name, changed=False)
             if member is None:
-                members.add(
-                    CohortMember(
-                        guild_id=guild_id,
-                        cohort_id=cohort.id,
-                        user_id=user_id,
-                        display_name=display_name[:100],
-                        joined_at=self._clock(),
-                    )
+                joined = CohortMember(
+                    guild_id=guild_id,
+                    cohort_id=cohort.id,
+                    user_id=user_id,
+                    display_name=display_name[:100],
+                    joined_at=self._clock(),
                 )
+                try:
+                    async with session.begin_nested():  # a double click races us: the other one joined
+                        members.add(joined)
+                except IntegrityError:
+                    return MembershipChange(cohort.name, changed=False)
             else:  # coming back: progress was kept
                 member.left_at = None
                 member.display_name = display_name[:100]

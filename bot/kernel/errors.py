@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 
+from bot.kernel.lists import capped
+
 
 class DomainError(Exception):
     """Base for every expected failure: bad input, unknown names, missing permission."""
@@ -61,7 +63,7 @@ class CohortChoiceError(DomainError):
             return f"{who} {not_be} in **{self.cohort_names[0]}**. Join it first with `/cohort join`."
         if self.reason is CohortChoice.NO_COHORT:
             return f"{who} {not_be} in any cohort yet. Join one with `/cohort join`."
-        names = ", ".join(f"**{name}**" for name in self.cohort_names)
+        names = capped([f"**{name}**" for name in self.cohort_names], budget=1200)
         return f"{who} {be} in several cohorts ({names}); pick one with the `cohort` option."
 
 

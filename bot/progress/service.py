@@ -18,6 +18,7 @@ from bot.kernel import calendar, slots
 from bot.kernel.errors import InvalidInputError, NotFoundError, did_you_mean
 from bot.kernel.links import validate_web_link
 from bot.kernel.roadmap import Checkpoint, Phase, Roadmap
+from bot.kernel.text import clean_text
 from bot.progress.repository import CompletionRepository
 from bot.progress.rules import ProgressReport, compute_progress
 
@@ -51,12 +52,13 @@ def validate_evidence(url: str | None) -> str | None:
 
 
 def validate_note(note: str | None) -> str | None:
+    """A member's own words: visible text only, and short enough to show beside a checkpoint."""
     if note is None or not note.strip():
         return None
-    note = note.strip()
-    if len(note) > MAX_NOTE:
-        raise InvalidInputError(f"Notes can be at most {MAX_NOTE} characters (yours has {len(note)}).")
-    return note
+    cleaned = clean_text(note, field="A note", max_length=MAX_NOTE)
+    if len(cleaned) > MAX_NOTE:
+        raise InvalidInputError(f"Notes can be at most {MAX_NOTE} characters (yours has {len(cleaned)}).")
+    return cleaned
 
 
 class ProgressService:

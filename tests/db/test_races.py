@@ -1,0 +1,68 @@
+"""Two clicks or two moderators at the same moment, on a real SQLite file: nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.cohorts.repository import MemberRepository
+from bot.cohorts.resolve import cohort_named
+from bot.container import Services
+from bot.progress.repository import CompletionRepository
+
+GUILD, ALICE, MOD = 1001, 11, 99
+
+
+async def make_cohort(services: Services) -> None:
+    await services.cohorts.create(
+        guild_id=GUILD,
+        actor_id=MOD,
+        name="Spring",
+        roadmap_key="python-europe",
+        channel_id=5,
+        start="2026-03-02",
+    )
+
+
+def read_together(monkeypatch: pytest.MonkeyPatch, repository: type, method: str) -> None:
+    """Make two concurrent calls both finish reading before either writes: the worst interleaving."""
+    barrier = asyncio.Barrier(2)
+    original = getattr(repository, method)
+
+    async def read_then_wait(self: object, *args: object) -> object:
+        found = await original(self, *args)
+        await barrier.wait()
+        return found
+
+    monkeypatch.setattr(repository, method, read_then_wait)
+
+
+async def test_a_double_click_on_join_joins_once_and_answers_both(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_cohort(services)
+    read_together(monkeypatch, MemberRepository, "get")
+    first, second = await asyncio.gather(
+        services.cohorts.join(GUILD, "Spring", ALICE, "alice"),
+        services.cohorts.join(GUILD, "Spring", ALICE, "alice"),
+    )
+    assert sorted([first.changed, second.changed]) == [False, True]
+    async with services.sessions() as session:
+        spring = await cohort_named(session, GUILD, "Spring")
+        members = await MemberRepository(session).active_in(spring.id)
+    assert [member.user_id for member in members] == [ALICE]
+
+
+async def test_a_double_click_on_checkpoint_done_counts_once(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_cohort(services)
+    await services.cohorts.join(GUILD, "Spring", ALICE, "alice")
+    read_together(monkeypatch, CompletionRepository, "get")
+    first, second = await asyncio.gather(
+        services.progress.complete(GUILD, ALICE, "python-oop-async"),
+        services.progress.complete(GUILD, ALICE, "python-oop-async"),
+    )
+    assert sorted([first.changed, second.changed]) == [False, True]
+    assert first.done == second.done == 1
