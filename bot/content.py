@@ -163,8 +163,10 @@ def _roadmap_files(directory: Path) -> list[Path]:
 
 
 def _load_directory(directory: Path) -> tuple[list[Roadmap], list[str]]:
+    if not directory.exists():
+        return [], [f"{directory}: no such file or folder"]
     if not directory.is_dir():
-        return [], [f"{directory}: roadmap folder not found"]
+        return [], [f"{directory}: is a file, not a roadmap folder"]
     files = _roadmap_files(directory)
     if not files:
         return [], [f"{directory}: no roadmap files (*.yaml) found"]
@@ -193,7 +195,12 @@ def _load_file(path: Path) -> tuple[Roadmap | None, list[str]]:
     except (OSError, UnicodeDecodeError) as error:
         return None, [f"{name}: cannot read file: {error}"]
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
+        loader = _UniqueKeyLoader(text)  # a SafeLoader subclass: no arbitrary objects
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         return None, [f"{name}: {_describe_yaml_error(error)}"]
     if data is None:
@@ -204,16 +211,22 @@ def _load_file(path: Path) -> tuple[Roadmap | None, list[str]]:
 
     raw_key = data.get("key")
     roadmap_key = raw_key if isinstance(raw_key, str) and raw_key else path.stem
-    prefix = f"{name}: roadmap {roadmap_key!r}"
+    roadmap_label = f"roadmap {roadmap_key!r}"
     problems: list[str] = []
     if isinstance(raw_key, str) and raw_key.strip() != path.stem:
-        problems.append(f"{prefix}, key: must equal the file name {path.stem!r}, got {raw_key.strip()!r}")
+        line = _line_of(root, ("key",))
+        problems.append(
+            f"{name}: line {line}, {roadmap_label}, key: must equal the file name {path.stem!r},"
+            f" got {raw_key.strip()!r}"
+        )
     try:
         roadmap = Roadmap.model_validate(data)
     except ValidationError as error:
         details = _without_echoes(error.errors())
         for detail in details:
             where, message = _describe_validation_error(detail, data)
+            line = _line_of(root, tuple(detail["loc"]))
+            prefix = f"{name}: line {line}, {roadmap_label}"
             # A located problem continues the prefix; a roadmap-wide one follows a colon.
             problems.append(f"{prefix}, {where}: {message}" if where else f"{prefix}: {message}")
         return None, problems
@@ -259,7 +272,11 @@ def _describe_validation_error(detail: ErrorDetails, data: Mapping[str, Any]) ->
     where: list[str] = []
     if len(location) >= 2 and location[0] == "phases" and isinstance(location[1], int):
         where.append(_describe_phase(location[1], data))
+        phase = _item(data.get("phases"), location[1])
         location = location[2:]
+        if len(location) >= 2 and location[0] == "checkpoints" and isinstance(location[1], int):
+            where.append(_describe_item("checkpoint", location[1], _item(phase, "checkpoints")))
+            location = location[2:]
     field_path = _field_path(location)
     if field_path:
         where.append(field_path)
@@ -267,13 +284,49 @@ def _describe_validation_error(detail: ErrorDetails, data: Mapping[str, Any]) ->
 
 
 def _describe_phase(index: int, data: Mapping[str, Any]) -> str:
-    label = f"phase {index + 1}"
-    phases = data.get("phases")
-    if isinstance(phases, list) and 0 <= index < len(phases):
-        phase = phases[index]
-        if isinstance(phase, dict) and isinstance(phase.get("key"), str):
-            label += f" {phase['key']!r}"
+    return _describe_item("phase", index, data.get("phases"))
+
+
+def _describe_item(kind: str, index: int, items: Any) -> str:
+    """ "phase 2 'backend-core'": numbered from 1, with the key when the item has one."""
+    label = f"{kind} {index + 1}"
+    item = _item(items, index)
+    if isinstance(item, dict) and isinstance(item.get("key"), str):
+        label += f" {item['key']!r}"
     return label
+
+
+def _item(container: Any, step: int | str) -> Any:
+    if isinstance(container, list) and isinstance(step, int) and 0 <= step < len(container):
+        return container[step]
+    if isinstance(container, dict) and isinstance(step, str):
+        return container.get(step)
+    return None
+
+
+def _line_of(root: yaml.Node | None, location: Sequence[int | str]) -> int:
+    """The 1-based line of the deepest YAML node on ``location`` (a missing field: its parent)."""
+    node = root
+    line = 1 if root is None else root.start_mark.line + 1
+    for step in location:
+        child = _child(node, step)
+        if child is None:
+            break
+        node = child
+        line = child.start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node | None, step: int | str) -> yaml.Node | None:
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        child: yaml.Node = node.value[step]
+        return child
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == step:
+                found: yaml.Node = value_node
+                return found
+    return None
 
 
 def _field_path(location: Sequence[int | str]) -> str:

@@ -73,7 +73,8 @@ def test_content_check_reports_precise_errors(tmp_path: Path, capsys: pytest.Cap
     assert main(["content", "check", str(tmp_path)]) == 1
     error = capsys.readouterr().err
     assert "python-europe.yaml" in error and "'python-europe'" in error and "phase 1" in error
-    assert "checkpoints" in error and ".key" in error
+    # Numbered from 1 like phases, with the key and the line (issue: content check numbering).
+    assert "line 29" in error and "checkpoint 2 'CRUD_api', key:" in error
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -269,28 +269,39 @@ def _runs(words: list[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + RUN_LENGTH]) for i in range(len(words) - RUN_LENGTH + 1)}
 
 
-def test_content_is_written_in_own_words_not_copied_from_the_seeds() -> None:
-    if not SEEDS_DIR.is_dir():
-        pytest.skip(f"seed documents not available at {SEEDS_DIR}")
+def copied_runs(seeds_dir: Path, content_dir: Path) -> list[str]:
+    """Every text in the content that shares a run of RUN_LENGTH words with a seed document."""
     seed_runs: set[tuple[str, ...]] = set()
-    for seed in SEEDS_DIR.glob("*.txt"):
+    for seed in seeds_dir.glob("*.txt"):
         seed_runs |= _runs(_words(seed.read_text(encoding="utf-8", errors="replace")))
     assert seed_runs, "no seed text found"
     copied = []
-    for path in sorted(CONTENT_DIR.glob("*.yaml")):
+    for path in sorted(content_dir.glob("*.yaml")):
         for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
             shared = _runs(_words(text)) & seed_runs
             if shared:
                 copied.append(f"{path.name}: {' '.join(min(shared))!r}")
-    assert copied == []
+    return copied
 
 
-def test_the_copy_guard_would_catch_a_copied_sentence() -> None:
-    copied = "Use this plan if you need structure. Adjust for your schedule and prior experience."
-    reworded = "If structure helps you, follow this plan and bend it around your own time."
-    original = _words("Use this plan if you need structure. Adjust for your schedule and prior experience.")
-    assert _runs(_words(copied)) & _runs(original)
-    assert not _runs(_words(reworded)) & _runs(original)
+def test_content_is_written_in_own_words_not_copied_from_the_seeds() -> None:
+    if not SEEDS_DIR.is_dir():
+        pytest.skip(f"seed documents not available at {SEEDS_DIR}")
+    assert copied_runs(SEEDS_DIR, CONTENT_DIR) == []
+
+
+def test_the_copy_guard_would_catch_a_copied_sentence(tmp_path: Path) -> None:
+    seeds, content = tmp_path / "seeds", tmp_path / "content"
+    seeds.mkdir()
+    content.mkdir()
+    planted = "Pick one small service each month and rebuild it until the tests run green every time."
+    (seeds / "planted.txt").write_text(f"Some preface.\n{planted}\nSome closing words.\n")
+    (content / "copied.yaml").write_text(f"key: copied\nsummary: {planted}\n")
+    (content / "reworded.yaml").write_text(
+        "key: reworded\nsummary: Every month, rebuild a small service until its tests pass each run.\n"
+    )
+    found = copied_runs(seeds, content)
+    assert len(found) == 1 and found[0].startswith("copied.yaml: ")
 
 
 # --- the catalog ------------------------------------------------------------------------------
@@ -414,7 +425,7 @@ def test_a_bad_checkpoint_key_names_file_roadmap_phase_and_field(tmp_path: Path)
     with pytest.raises(ContentError) as caught:
         load_roadmap_file(path)
     assert caught.value.problems == (
-        "broken.yaml: roadmap 'broken', phase 2 'second', checkpoints[1].key: "
+        "broken.yaml: line 26, roadmap 'broken', phase 2 'second', checkpoint 2 'Not A Key', key: "
         "String should match pattern '^[a-z0-9]+(?:-[a-z0-9]+)*$' (got 'Not A Key')",
     )
     assert str(caught.value) == caught.value.problems[0]
@@ -434,18 +445,19 @@ def test_missing_extra_and_wrongly_typed_fields_are_all_reported(tmp_path: Path)
     # Four real problems, without pydantic's follow-on "phases should have at least 1 item".
     assert len(problems) == 4
     assert not any("at least 1 item" in problem for problem in problems)
-    assert "broken.yaml: roadmap 'broken', phase 1 'first', title: Field required" in problems
+    assert "broken.yaml: line 5, roadmap 'broken', phase 1 'first', title: Field required" in problems
     assert (
-        "broken.yaml: roadmap 'broken', phase 1 'first', titel: Extra inputs are not permitted (got 'First')"
-        in problems
+        "broken.yaml: line 6, roadmap 'broken', phase 1 'first', titel: Extra inputs are not permitted"
+        " (got 'First')" in problems
     )
     assert any(
-        problem.startswith("broken.yaml: roadmap 'broken', phase 2 'second', duration_days: ")
+        problem.startswith("broken.yaml: line 20, roadmap 'broken', phase 2 'second', duration_days: ")
         for problem in problems
     )
     assert any(
         problem.startswith(
-            "broken.yaml: roadmap 'broken', phase 2 'second', checkpoints[1].kind: Input should be"
+            "broken.yaml: line 29, roadmap 'broken', phase 2 'second', checkpoint 2 'again', kind:"
+            " Input should be"
         )
         for problem in problems
     )
@@ -462,11 +474,11 @@ def test_short_prompts_and_duplicate_checkpoints_are_explained(tmp_path: Path) -
     )
     duplicate = _write(tmp_path, "broken.yaml", text)
     with pytest.raises(
-        ContentError, match=r"short\.yaml: roadmap 'short', phase 1 'first', prompts: .*20 and 1000"
+        ContentError, match=r"short\.yaml: line \d+, roadmap 'short', phase 1 'first', prompts: .*20 and 1000"
     ):
         load_roadmap_file(short_prompt)
     with pytest.raises(
-        ContentError, match=r"broken\.yaml: roadmap 'broken': checkpoint key 'hello' is used twice"
+        ContentError, match=r"broken\.yaml: line 1, roadmap 'broken': checkpoint key 'hello' is used twice"
     ):
         load_roadmap_file(duplicate)
 
@@ -476,7 +488,8 @@ def test_a_roadmap_key_must_match_its_file_name(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as caught:
         load_roadmap_file(path)
     assert caught.value.problems == (
-        "python.yaml: roadmap 'python-europe', key: must equal the file name 'python', got 'python-europe'",
+        "python.yaml: line 1, roadmap 'python-europe', key: must equal the file name 'python',"
+        " got 'python-europe'",
     )
 
 
@@ -521,8 +534,12 @@ def test_check_content_reports_every_problem_in_every_file(tmp_path: Path) -> No
     _write(tmp_path, "notes.txt", "not a roadmap, ignored")
     problems = check_content(tmp_path)
     assert len(problems) == 3
-    assert problems[0].startswith("bad-key.yaml: roadmap 'bad-key', phase 2 'second', checkpoints[1].key: ")
-    assert problems[1].startswith("mismatch.yaml: roadmap 'other', key: must equal the file name 'mismatch'")
+    assert problems[0].startswith(
+        "bad-key.yaml: line 26, roadmap 'bad-key', phase 2 'second', checkpoint 2 'Bad_Key', key: "
+    )
+    assert problems[1].startswith(
+        "mismatch.yaml: line 1, roadmap 'other', key: must equal the file name 'mismatch'"
+    )
     assert problems[2].startswith("syntax.yaml: YAML syntax error at line ")
     with pytest.raises(ContentError) as caught:
         load_catalog(tmp_path)
@@ -537,8 +554,11 @@ def test_the_same_key_in_two_files_is_reported(tmp_path: Path) -> None:
 
 def test_an_empty_or_missing_folder_is_a_problem(tmp_path: Path) -> None:
     assert check_content(tmp_path) == [f"{tmp_path}: no roadmap files (*.yaml) found"]
-    with pytest.raises(ContentError, match="roadmap folder not found"):
+    with pytest.raises(ContentError, match="no such file or folder"):
         load_catalog(tmp_path / "missing")
+    (tmp_path / "a-file.txt").write_text("not a folder")
+    with pytest.raises(ContentError, match="is a file, not a roadmap folder"):
+        load_catalog(tmp_path / "a-file.txt")
 
 
 def test_a_copy_of_the_shipped_content_loads_from_elsewhere(tmp_path: Path) -> None:
