@@ -141,3 +141,14 @@ def test_help_says_where_settings_come_from() -> None:
         ".env in the current directory" in completed.stdout
         and ".env in the project folder" in completed.stdout
     )
+
+
+def test_the_image_build_context_leaves_out_history_venvs_secrets_and_state() -> None:
+    ignored = {
+        line.strip()
+        for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".git", ".venv", ".env", "state/"} <= ignored
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert "exec waypoint run" in dockerfile  # the bot itself receives docker stop's SIGTERM
