@@ -28,8 +28,8 @@ def readable(text: str) -> str:
     )
 
 
-def render(who: str, command: str, result: Any) -> str:
-    """What a user sees for one command, as plain text."""
+async def render(who: str, command: str, result: Any) -> str:
+    """What a user sees for one command, as plain text (files: name, size and a first look)."""
     lines = [f"\n▶ {who} runs {command}"]
     message = result.response
     if message is None:
@@ -41,7 +41,18 @@ def render(who: str, command: str, result: Any) -> str:
         lines += [f"  {line}" for line in message.content.splitlines()]
     for embed in message.embeds:
         lines += render_embed(embed)
+    for attachment in message.attachments:
+        lines += await render_file(attachment)
     return readable("\n".join(lines))
+
+
+async def render_file(attachment: Any) -> list[str]:
+    data: bytes = await attachment.read()
+    lines = [f"  📎 {attachment.filename} ({len(data):,} bytes)"]
+    if attachment.filename.endswith((".csv", ".json")):
+        text = data.decode("utf-8-sig", errors="replace")
+        lines += [f"  │ {line[:100]}" for line in text.splitlines()[:4]]
+    return lines
 
 
 def render_embed(embed: discord.Embed) -> list[str]:
@@ -59,16 +70,19 @@ def render_embed(embed: discord.Embed) -> list[str]:
     return [readable(line) for line in lines]
 
 
-def _script(
-    env: Any, channel: Any, mia: Any, ana: Any, ben: Any
-) -> list[tuple[Any, str, str, dict[str, Any]]]:
-    """Who runs which command with which options, in order."""
+Step = tuple[Any, str, str, dict[str, Any]]
+
+
+def _script(env: Any, channel: Any, mia: Any, ana: Any, ben: Any) -> list[Step]:
+    """Who runs which command with which options, in order: every feature once."""
+    mod = "mia (moderator)"
+    spring = {"cohort": "Spring Python"}
     return [
         (ana, "ana", "roadmap list", {}),
         (ana, "ana", "roadmap show", {"roadmap": "python-europe", "phase": 1}),
         (
             mia,
-            "mia (moderator)",
+            mod,
             "cohort create",
             {
                 "name": "Spring Python",
@@ -80,8 +94,8 @@ def _script(
                 "time": "18:00",
             },
         ),
-        (ana, "ana", "cohort join", {"cohort": "Spring Python"}),
-        (ben, "ben", "cohort join", {"cohort": "Spring Python"}),
+        (ana, "ana", "cohort join", spring),
+        (ben, "ben", "cohort join", spring),
         (ben, "ben", "cohort create", {"name": "Mine", "roadmap": "nodejs-path", "channel": channel}),
         (
             ana,
@@ -92,14 +106,47 @@ def _script(
         (ana, "ana", "checkpoint done", {"checkpoint": "crud-api", "evidence": "not a link"}),
         (ana, "ana", "checkpoint done", {"checkpoint": "crud-apii"}),
         (ana, "ana", "progress", {}),
-        (ben, "ben", "cohort info", {"cohort": "Spring Python"}),
+        (ben, "ben", "cohort info", spring),
         # Weekly prompts: a moderator posts this week's prompt without waiting for Monday.
-        (mia, "mia (moderator)", "prompts post-now", {"cohort": "Spring Python"}),
+        (mia, mod, "prompts post-now", spring),
+        # Peer review: two members opt in, the moderator pairs them, one records a review.
+        (ana, "ana", "review join", {**spring, "languages": "python, sql"}),
+        (ben, "ben", "review join", spring),
+        (mia, mod, "review pair", spring),
+        (ana, "ana", "review status", {}),
+        (ana, "ana", "review done", {"partner": ben, "link": "https://github.com/ben/api/pull/2"}),
+        (ben, "ben", "review history", {}),
+        # Moderators: exports and the weekly chart.
+        (mia, mod, "export progress", {**spring, "format": "csv"}),
+        (mia, mod, "stats", spring),
+        # Members' data: see it, then erase it (the erasure asks for a confirmation first).
+        (ben, "ben", "privacy my-data", {}),
+        (ben, "ben", "privacy forget-me", {}),
     ]
 
 
+def write_channel_post(write: Any, channel: Any, what: str) -> None:
+    post = channel.last_message
+    if post is not None and post.embeds and post.interaction_metadata is None:
+        write(f"\n▶ #{channel.name} now shows {what} (posted by the bot itself)")
+        for embed in post.embeds:
+            write("\n".join(render_embed(embed)))
+
+
+def _with_names(write: Any, names: dict[str, str]) -> Any:
+    """Show mentions as a reader's client would: names instead of ids."""
+    pattern = re.compile("|".join(re.escape(mention) for mention in names))
+
+    def named(text: str) -> None:
+        thread = re.sub(
+            r"<#\d+>", "the pair's thread", pattern.sub(lambda match: names[match.group(0)], text)
+        )
+        write(thread)
+
+    return named
+
+
 async def run_demo(out: Any = None) -> int:
-    write = out or print
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
             discord_token="demo",
@@ -115,6 +162,9 @@ async def run_demo(out: Any = None) -> int:
             ana = guild.add_member(env.create_user("ana"))
             ben = guild.add_member(env.create_user("ben"))
             script = _script(env, channel, mia, ana, ben)
+            names = {f"<@{member.id}>": f"@{member.name}" for member in (mia, ana, ben)}
+            names[f"<#{channel.id}>"] = f"#{channel.name}"
+            write = _with_names(out or print, names)
             write("Waypoint demo: a simulated server, the real bot, no token.")
             for actor, who, command, options in script:
                 result = await actor.slash(channel, command, **options)
@@ -122,11 +172,12 @@ async def run_demo(out: Any = None) -> int:
                     f"{key}:{value.name if hasattr(value, 'name') else value}"
                     for key, value in options.items()
                 )
-                write(render(who, f"/{command} {shown}".rstrip(), result))
-            prompt = channel.last_message
-            if prompt is not None and prompt.embeds and prompt.interaction_metadata is None:
-                write(f"\n▶ #{channel.name} now shows the weekly prompt (posted by the bot itself)")
-                for embed in prompt.embeds:
-                    write("\n".join(render_embed(embed)))
+                write(await render(who, f"/{command} {shown}".rstrip(), result))
+                if command == "prompts post-now":
+                    write_channel_post(write, channel, "the weekly prompt")
+                if command == "privacy forget-me" and result.response is not None:
+                    await actor.click(result.response, label="Delete my data")
+                    write(f"\n▶ {who} presses “Delete my data”")
+                    write(f"  {result.response.content}")
         await bot.close()
     return 0
