@@ -145,3 +145,16 @@ async def make_bot(
 @pytest.fixture
 def simcord_bot(make_bot: Callable[..., WaypointBot]) -> WaypointBot:
     return make_bot()
+
+
+# --- scheduling under xdist ---------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, start the Hypothesis properties first (the few long tests), so the last tests a
+    worker runs are short ones and no worker idles while another finishes a multi-second property.
+    Every worker sorts the same way (xdist requires identical collections); serial runs keep file order.
+    """
+    if getattr(config.option, "numprocesses", None) in (None, 0) and not hasattr(config, "workerinput"):
+        return
+    items.sort(key=lambda item: not getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
