@@ -1,20 +1,86 @@
-"""Shared fixtures: settings over a temp SQLite file, and the real bot for SimCord."""
+"""Shared fixtures: settings over a temp SQLite file, and the real bot for SimCord.
+
+Speed: the schema is migrated once per session (per xdist worker) into a template file that each
+test gets a copy of, and the roadmap catalog is parsed once per session. Both are what the tests
+would otherwise rebuild, byte for byte, for every test.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
+from bot import app as bot_app
 from bot.app import WaypointBot, create_bot
-from bot.config import Settings
+from bot.config import DEFAULT_CONTENT_DIR, Settings
+from bot.content import RoadmapCatalog, load_catalog
+from bot.db.engine import create_engine, upgrade_database
+
+# --- hypothesis profiles ------------------------------------------------------------------------
+# Registered here, before any test module is imported, so that every @settings(...) in a test module
+# inherits the active profile for whatever it does not set itself (explicit max_examples stay as
+# written). "dev" (local default) keeps Hypothesis' example counts and only relaxes the per-example
+# deadline, which is noise on a busy laptop or under xdist; "ci" (chosen when $CI is set) runs more
+# examples for the properties that do not fix their own count and has no deadline, so a slow shared
+# runner cannot fail a test by timing alone. HYPOTHESIS_PROFILE overrides the choice.
+hypothesis_settings.register_profile("dev", deadline=timedelta(seconds=1))
+hypothesis_settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+# --- migrated database template -----------------------------------------------------------------
+
+
+def _migrate(path: Path) -> None:
+    """Run the real migrations (``upgrade heads``) into ``path``, on a loop of its own.
+
+    A separate thread keeps this loop apart from pytest-asyncio's loops entirely.
+    """
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade_database(engine)
+        finally:
+            await engine.dispose()  # the last connection closing checkpoints the WAL into the file
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(asyncio.run, migrate()).result()
+
+
+@pytest.fixture(scope="session")
+def migrated_database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the current heads, built once per session (per xdist worker)."""
+    path = tmp_path_factory.mktemp("template") / "waypoint.sqlite3"
+    _migrate(path)
+    leftovers = [side for side in (Path(f"{path}-wal"), Path(f"{path}-shm")) if side.exists()]
+    assert not leftovers, f"the template must be one self-contained file, found {leftovers}"
+    return path
 
 
 @pytest.fixture
-def database_path(tmp_path: Path) -> Path:
-    return tmp_path / "waypoint.sqlite3"
+def database_path(tmp_path: Path, migrated_database_template: Path) -> Path:
+    """A private copy of the migrated template; the bot's own ``upgrade_database`` finds nothing to do."""
+    path = tmp_path / "waypoint.sqlite3"
+    shutil.copyfile(migrated_database_template, path)
+    return path
 
 
 @pytest.fixture
@@ -26,8 +92,43 @@ def settings(database_path: Path) -> Settings:
     )
 
 
+# --- roadmap catalog ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def default_catalog() -> RoadmapCatalog:
+    """The shipped roadmaps, parsed once; the catalog and its models are immutable, so sharing is safe."""
+    return load_catalog(DEFAULT_CONTENT_DIR)
+
+
+def catalog_for(directory: Path, default_catalog: RoadmapCatalog) -> RoadmapCatalog:
+    """``load_catalog(directory)``, reusing the session's parse for the shipped content folder."""
+    if Path(directory).resolve() == DEFAULT_CONTENT_DIR.resolve():
+        return default_catalog
+    return load_catalog(directory)
+
+
+@pytest.fixture
+def catalog_loader(default_catalog: RoadmapCatalog) -> Callable[[Path], RoadmapCatalog]:
+    return lambda directory: catalog_for(directory, default_catalog)
+
+
+# --- the bot ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def _bot_reuses_the_session_catalog(
+    monkeypatch: pytest.MonkeyPatch, catalog_loader: Callable[[Path], RoadmapCatalog]
+) -> None:
+    """``setup_hook`` loads the catalog itself; hand it the session's parse of the same folder."""
+    if hasattr(bot_app, "load_catalog"):
+        monkeypatch.setattr(bot_app, "load_catalog", catalog_loader)
+
+
 @pytest_asyncio.fixture
-async def make_bot(settings: Settings) -> AsyncIterator[Callable[..., WaypointBot]]:
+async def make_bot(
+    settings: Settings, _bot_reuses_the_session_catalog: None
+) -> AsyncIterator[Callable[..., WaypointBot]]:
     """Builds bots as separate processes would, and closes them all (scheduler, engine) at the end."""
     built: list[WaypointBot] = []
 
@@ -44,3 +145,16 @@ async def make_bot(settings: Settings) -> AsyncIterator[Callable[..., WaypointBo
 @pytest.fixture
 def simcord_bot(make_bot: Callable[..., WaypointBot]) -> WaypointBot:
     return make_bot()
+
+
+# --- scheduling under xdist ---------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, start the Hypothesis properties first (the few long tests), so the last tests a
+    worker runs are short ones and no worker idles while another finishes a multi-second property.
+    Every worker sorts the same way (xdist requires identical collections); serial runs keep file order.
+    """
+    if getattr(config.option, "numprocesses", None) in (None, 0) and not hasattr(config, "workerinput"):
+        return
+    items.sort(key=lambda item: not getattr(getattr(item, "obj", None), "is_hypothesis_test", False))

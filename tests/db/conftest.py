@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.container import Services, build_services
-from bot.content import load_catalog
+from bot.content import RoadmapCatalog
 from bot.db.engine import create_engine, upgrade_database
 
 
@@ -32,6 +32,7 @@ class FakeClock:
 @pytest_asyncio.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings.database_url)
+    # The file is a copy of the session's migrated template, so this checks the heads and does nothing.
     await upgrade_database(engine)
     yield engine
     await engine.dispose()
@@ -43,8 +44,13 @@ def clock() -> FakeClock:
 
 
 @pytest_asyncio.fixture
-async def services(settings: Settings, engine: AsyncEngine, clock: FakeClock) -> Services:
-    return build_services(settings, engine, load_catalog(settings.content_dir), clock)
+async def services(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: FakeClock,
+    catalog_loader: Callable[[Path], RoadmapCatalog],
+) -> Services:
+    return build_services(settings, engine, catalog_loader(settings.content_dir), clock)
 
 
 def sqlite_path(settings: Settings) -> Path:
