@@ -8,6 +8,7 @@ grouping of the full lexicographic objective for small weeks.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -39,6 +40,14 @@ ROUND = 20
 # ---------------------------------------------------------------- strategies and oracles
 
 
+# Strategies built once: building them inside ``weeks`` for every candidate cost more than pairing.
+ZONE_OR_NONE = st.none() | st.sampled_from(ZONES)
+LANGUAGE_SETS = st.frozensets(st.sampled_from(LANGUAGES), max_size=3)
+PHASE_OR_NONE = st.none() | st.integers(0, 8)
+DENSITY = st.sampled_from((0.0, 0.2, 0.5, 0.7, 0.8, 0.88, 0.94, 0.97, 1.0))
+SHUFFLER = st.randoms(use_true_random=False)
+
+
 @st.composite
 def weeks(draw: st.DrawFn, min_size: int = 0, max_size: int = 14) -> tuple[list[Candidate], PairingHistory]:
     """Candidates with varied zones, languages and phases, and a history of any density.
@@ -51,14 +60,14 @@ def weeks(draw: st.DrawFn, min_size: int = 0, max_size: int = 14) -> tuple[list[
     candidates = [
         Candidate(
             user_id=user_id,
-            utc_offset_minutes=draw(st.none() | st.sampled_from(ZONES)),
-            languages=draw(st.frozensets(st.sampled_from(LANGUAGES), max_size=3)),
-            phase_index=draw(st.none() | st.integers(0, 8)),
+            utc_offset_minutes=draw(ZONE_OR_NONE),
+            languages=draw(LANGUAGE_SETS),
+            phase_index=draw(PHASE_OR_NONE),
         )
         for user_id in user_ids
     ]
-    shuffler = draw(st.randoms(use_true_random=False))
-    density = draw(st.sampled_from((0.0, 0.2, 0.5, 0.7, 0.8, 0.88, 0.94, 0.97, 1.0)))
+    shuffler = draw(SHUFFLER)
+    density = draw(DENSITY)
     people = [*user_ids, -1, -2]
     rounds: list[tuple[int, list[tuple[int, ...]]]] = []
     for first, second in combinations(people, 2):
@@ -127,6 +136,7 @@ def all_groupings(members: list[int]) -> Iterator[list[tuple[int, ...]]]:
                 yield [(head, second, third), *tail]
 
 
+@functools.cache
 def overlap_by_counting(offset_a: int | None, offset_b: int | None) -> int:
     """Count the UTC minutes of a day when both members are between 08:00 and 22:00 local time."""
     if offset_a is None or offset_b is None:
