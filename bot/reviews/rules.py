@@ -118,11 +118,19 @@ def reminder_is_due(due_at: datetime, now: datetime) -> bool:
 
 
 def members_without_review(
-    member_ids: Sequence[int], reviews: Collection[tuple[int, int]]
+    member_ids: Sequence[int], reviews: Collection[tuple[int | None, int | None]], former: int = 0
 ) -> tuple[int, ...]:
-    """Members of a group who have not recorded a review of anyone in it."""
+    """Members of a group who have not recorded a review of anyone in it.
+
+    A reviewee of None is a partner who has since erased their data: with ``former`` such seats
+    in the group, a review of them still counts for the member who wrote it.
+    """
     in_group = set(member_ids)
-    reviewed = {reviewer for reviewer, reviewee in reviews if reviewer in in_group and reviewee in in_group}
+    reviewed = {
+        reviewer
+        for reviewer, reviewee in reviews
+        if reviewer in in_group and (reviewee in in_group or (reviewee is None and former > 0))
+    }
     return tuple(user_id for user_id in member_ids if user_id not in reviewed)
 
 
