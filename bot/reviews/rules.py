@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.links import validate_web_link
 from bot.kernel.roadmap import Roadmap
+from bot.kernel.text import echo_code
 
 MAX_LANGUAGES = 10
 MAX_LANGUAGE_LENGTH = 20
@@ -35,7 +36,7 @@ def parse_languages(text: str) -> tuple[str, ...]:
         language = " ".join(raw.split()).casefold()
         if not language:
             continue
-        shown = language.replace("`", "'")[:30]
+        shown = echo_code(language, limit=30)
         if len(language) > MAX_LANGUAGE_LENGTH:
             raise InvalidInputError(
                 f"`{shown}` is too long for a language name: keep each to {MAX_LANGUAGE_LENGTH} characters."

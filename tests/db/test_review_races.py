@@ -18,16 +18,22 @@ from tests.db.test_reviews import ALICE, BOB, CAROL, DAVE, GUILD, _cohort, _opte
 
 async def test_concurrent_joins_opt_in_once_and_both_succeed(services: Services, engine: AsyncEngine) -> None:
     await _cohort(services)
-    await services.cohorts.join(GUILD, "Spring", ALICE, "alice")
+    members = range(100, 120)
+    for user_id in members:
+        await services.cohorts.join(GUILD, "Spring", user_id, f"user{user_id}")
+    # Twenty members double-click /review join at the same moment.
     results = await asyncio.gather(
-        *(services.reviews.join(GUILD, ALICE, "Spring", languages="python") for _ in range(4))
+        *(
+            services.reviews.join(GUILD, user_id, "Spring", languages="python")
+            for user_id in members
+            for _ in "12"
+        )
     )
     assert all(result.cohort_name == "Spring" and result.languages == ("python",) for result in results)
-    # The clicks that raced the first are answered as it was; later ones as an update.
-    assert results[0].first_time
+    assert not any(result.came_back for result in results)
     async with create_sessionmaker(engine)() as session:
-        count = select(func.count()).select_from(ReviewParticipant)
-        assert await session.scalar(count.where(ReviewParticipant.user_id == ALICE)) == 1
+        rows = select(ReviewParticipant.user_id, func.count()).group_by(ReviewParticipant.user_id)
+        assert dict((await session.execute(rows)).all()) == dict.fromkeys(members, 1)
 
 
 async def test_the_announcement_and_each_thread_are_claimed_once(
