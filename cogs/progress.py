@@ -9,7 +9,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.kernel.pace import Pace
+from bot.kernel.text import echo
 from bot.progress.service import ProgressService, ProgressView
+from bot.replies import reply
 from bot.reviews.service import ReviewService
 from bot.reviews.views import ReviewCounts
 from cogs import _autocomplete
@@ -27,12 +29,17 @@ PACE_WORDS = {
 }
 
 
+def safe(text: str) -> str:
+    """A member's display name or a cohort name shown as itself: no markup, no mentions."""
+    return echo(text, limit=100)
+
+
 def progress_embed(
     view: ProgressView, member: discord.abc.User, reviews: ReviewCounts | None = None
 ) -> discord.Embed:
     report = view.report
     embed = discord.Embed(
-        title=f"{member.display_name} · {view.cohort_name}"[:256],
+        title=f"{safe(member.display_name)} · {safe(view.cohort_name)}",
         description=(
             f"**{report.percent}%** of {view.roadmap.title}: {report.done}/{report.total} checkpoints\n"
             f"{PACE_WORDS[report.pace]} (expected by now: {report.expected})"
@@ -46,12 +53,12 @@ def progress_embed(
         lines.append(
             f"`{bar(phase.fraction)}` {phase.done}/{phase.total} · {phase.number}. {phase.title}{marker}"
         )
-    embed.add_field(name="Phases", value="\n".join(lines)[:1024], inline=False)
+    embed.add_field(name="Phases", value="\n".join(lines), inline=False)
     if report.recent:
         recent = "\n".join(
             f"`{item.key}` {item.title} · {timestamp(item.completed_at, 'R')}" for item in report.recent
         )
-        embed.add_field(name="Last checkpoints", value=recent[:1024], inline=False)
+        embed.add_field(name="Last checkpoints", value=recent, inline=False)
     if reviews is not None:
         embed.add_field(name="Reviews", value=f"given {reviews.given} · received {reviews.received}")
     if view.position.started and not view.position.finished:
@@ -75,13 +82,13 @@ class ProgressCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         member: discord.Member | None = None,
-        cohort: str | None = None,
+        cohort: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         subject, _ = subject_of(interaction, member)
         view = await self._progress.report(interaction.guild_id, subject.id, cohort)
         reviews = await self._reviews.counts(interaction.guild_id, subject.id, view.cohort_name)
-        await interaction.response.send_message(embed=progress_embed(view, subject, reviews), ephemeral=True)
+        await reply(interaction, embed=progress_embed(view, subject, reviews))
 
 
 async def setup(bot: WaypointBot) -> None:

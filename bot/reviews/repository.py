@@ -6,11 +6,13 @@ Like every repository it never commits; the review services own the transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -23,15 +25,20 @@ from bot.db.models import (
     ReviewRound,
 )
 
+# A (reviewer, reviewee) pair; None stands for a member who erased their data.
+ReviewPair = tuple[int | None, int | None]
+
 
 @dataclass(frozen=True, slots=True)
 class StoredGroup:
-    """One group of a round as stored; forgotten members (NULL user ids) are left out."""
+    """One group of a round as stored; ``former`` counts seats of members who erased their data
+    (NULL user ids), so the group keeps its size without naming them."""
 
     id: int
     round_id: int
     thread_id: int | None
     member_ids: tuple[int, ...]
+    former: int = 0
 
 
 class ReviewRepository:
@@ -48,6 +55,13 @@ class ReviewRepository:
 
     def add_participant(self, participant: ReviewParticipant) -> None:
         self._session.add(participant)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A savepoint flushed on exit: an IntegrityError inside undoes only what it holds."""
+        async with self._session.begin_nested():
+            yield
+            await self._session.flush()
 
     async def participants(self, cohort_id: int) -> Sequence[ReviewParticipant]:
         statement = (
@@ -141,27 +155,37 @@ class ReviewRepository:
         if not wanted:
             return by_round
         statement = (
-            select(ReviewGroup.id, ReviewGroup.round_id, ReviewGroup.thread_id, ReviewGroupMember.user_id)
+            select(
+                ReviewGroup.id,
+                ReviewGroup.round_id,
+                ReviewGroup.thread_id,
+                ReviewGroupMember.id,
+                ReviewGroupMember.user_id,
+            )
             .outerjoin(ReviewGroupMember, ReviewGroupMember.group_id == ReviewGroup.id)
             .where(ReviewGroup.round_id.in_(wanted))
             .order_by(ReviewGroup.id)
         )
-        rows: dict[int, tuple[int, int | None, list[int]]] = {}
-        for group_id, round_id, thread_id, user_id in await self._session.execute(statement):
-            entry = rows.setdefault(group_id, (round_id, thread_id, []))
+        rows: dict[int, tuple[int, int | None, list[int], list[int]]] = {}
+        for group_id, round_id, thread_id, seat_id, user_id in await self._session.execute(statement):
+            entry = rows.setdefault(group_id, (round_id, thread_id, [], []))
             if user_id is not None:
                 entry[2].append(user_id)
-        for group_id, (round_id, thread_id, members) in rows.items():
-            by_round[round_id].append(StoredGroup(group_id, round_id, thread_id, tuple(sorted(members))))
+            elif seat_id is not None:  # a seat whose member erased their data
+                entry[3].append(seat_id)
+        for group_id, (round_id, thread_id, members, former) in rows.items():
+            by_round[round_id].append(
+                StoredGroup(group_id, round_id, thread_id, tuple(sorted(members)), len(former))
+            )
         return by_round
 
-    async def round_contents(self, round_id: int) -> tuple[list[StoredGroup], frozenset[tuple[int, int]]]:
-        """A round's groups and its recorded (reviewer, reviewee) pairs, forgotten members left out."""
+    async def round_contents(self, round_id: int) -> tuple[list[StoredGroup], frozenset[ReviewPair]]:
+        """A round's groups and its recorded (reviewer, reviewee) pairs; None for a former member."""
         groups = (await self.groups_of([round_id]))[round_id]
         reviews = frozenset(
             (completion.reviewer_id, completion.reviewee_id)
             for completion in await self.completions_of([round_id])
-            if completion.reviewer_id is not None and completion.reviewee_id is not None
+            if completion.reviewer_id is not None or completion.reviewee_id is not None
         )
         return groups, reviews
 
@@ -194,6 +218,47 @@ class ReviewRepository:
             .where(ReviewRound.id == round_id, ReviewRound.reminder_sent_at.is_(None))
             .values(reminder_sent_at=now)
             .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def claim_announcement(self, round_id: int, claim: int, stale_before: int) -> bool:
+        """Take the round's announcement to post it: free, or claimed before ``stale_before``.
+
+        A claim is stored in ``announcement_message_id`` as a negative number, minus the claim's
+        Unix time (a message id is never negative), until the real message id replaces it.
+        """
+        column = ReviewRound.announcement_message_id
+        return await self._claim(
+            update(ReviewRound).where(ReviewRound.id == round_id), column, claim, stale_before
+        )
+
+    async def claim_thread(self, group_id: int, claim: int, stale_before: int) -> bool:
+        """Take a group's thread to open it, the same way (``thread_id`` holds the claim)."""
+        column = ReviewGroup.thread_id
+        return await self._claim(
+            update(ReviewGroup).where(ReviewGroup.id == group_id), column, claim, stale_before
+        )
+
+    async def release_announcement(self, round_id: int) -> None:
+        await self._session.execute(
+            update(ReviewRound)
+            .where(ReviewRound.id == round_id, ReviewRound.announcement_message_id < 0)
+            .values(announcement_message_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release_thread(self, group_id: int) -> None:
+        await self._session.execute(
+            update(ReviewGroup)
+            .where(ReviewGroup.id == group_id, ReviewGroup.thread_id < 0)
+            .values(thread_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _claim(self, statement: Any, column: Any, claim: int, stale_before: int) -> bool:
+        free = or_(column.is_(None), and_(column < 0, column > -stale_before))
+        result = await self._session.execute(
+            statement.where(free).values({column: -claim}).execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
 

@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 # Above this many candidates the pairing search runs in a worker thread (about a second for 2,000),
 # so the event loop keeps answering commands and heartbeats meanwhile.
 PAIRING_IN_THREAD_ABOVE = 100
+# A claim to post an announcement or open a thread that was never confirmed this long after it
+# was made belongs to a process that stopped mid-post: another may take it over.
+STALE_PUBLISH_CLAIM = timedelta(minutes=10)
 
 InGuild = Callable[[int], bool]
 
@@ -200,6 +203,35 @@ class ReviewRounds:
 
     # --- publishing bookkeeping ----------------------------------------------------------------
 
+    async def claim_announcement(self, round_id: int) -> bool:
+        """True for the one caller that is to post the round's announcement now.
+
+        Two ``/review pair`` at the same moment, or one beside the weekly job, both find the
+        round unannounced; the claim is committed before anything is posted, so only one posts.
+        """
+        claim, stale_before = self._claim_times()
+        async with self._sessions.begin() as session:
+            return await ReviewRepository(session).claim_announcement(round_id, claim, stale_before)
+
+    async def claim_thread(self, group_id: int) -> bool:
+        """True for the one caller that is to open the group's thread now."""
+        claim, stale_before = self._claim_times()
+        async with self._sessions.begin() as session:
+            return await ReviewRepository(session).claim_thread(group_id, claim, stale_before)
+
+    async def release_announcement(self, round_id: int) -> None:
+        """Give back a claim whose post failed, so the hourly upkeep retries it."""
+        async with self._sessions.begin() as session:
+            await ReviewRepository(session).release_announcement(round_id)
+
+    async def release_thread(self, group_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await ReviewRepository(session).release_thread(group_id)
+
+    def _claim_times(self) -> tuple[int, int]:
+        now = self._clock()
+        return int(now.timestamp()), int((now - STALE_PUBLISH_CLAIM).timestamp())
+
     async def mark_announced(self, round_id: int, message_id: int) -> None:
         async with self._sessions.begin() as session:
             review_round = await ReviewRepository(session).round_by_id(round_id)
@@ -292,9 +324,11 @@ async def _close_rounds(
             continue
         review_round.closed_at = now  # the claim bypassed the loaded object
         groups, reviews = await repository.round_contents(review_round.id)
-        paired = [group for group in groups if len(group.member_ids) >= 2]
+        paired = [group for group in groups if len(group.member_ids) + group.former >= 2]
         missing = {
-            user_id for group in paired for user_id in members_without_review(group.member_ids, reviews)
+            user_id
+            for group in paired
+            for user_id in members_without_review(group.member_ids, reviews, group.former)
         }
         user_ids = [user_id for group in paired for user_id in group.member_ids]
         participants = await repository.participants_by_user(review_round.cohort_id, user_ids)

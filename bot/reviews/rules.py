@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.links import validate_web_link
 from bot.kernel.roadmap import Roadmap
+from bot.kernel.text import echo_code
 
 MAX_LANGUAGES = 10
 MAX_LANGUAGE_LENGTH = 20
@@ -35,7 +36,7 @@ def parse_languages(text: str) -> tuple[str, ...]:
         language = " ".join(raw.split()).casefold()
         if not language:
             continue
-        shown = language.replace("`", "'")[:30]
+        shown = echo_code(language, limit=30)
         if len(language) > MAX_LANGUAGE_LENGTH:
             raise InvalidInputError(
                 f"`{shown}` is too long for a language name: keep each to {MAX_LANGUAGE_LENGTH} characters."
@@ -118,11 +119,19 @@ def reminder_is_due(due_at: datetime, now: datetime) -> bool:
 
 
 def members_without_review(
-    member_ids: Sequence[int], reviews: Collection[tuple[int, int]]
+    member_ids: Sequence[int], reviews: Collection[tuple[int | None, int | None]], former: int = 0
 ) -> tuple[int, ...]:
-    """Members of a group who have not recorded a review of anyone in it."""
+    """Members of a group who have not recorded a review of anyone in it.
+
+    A reviewee of None is a partner who has since erased their data: with ``former`` such seats
+    in the group, a review of them still counts for the member who wrote it.
+    """
     in_group = set(member_ids)
-    reviewed = {reviewer for reviewer, reviewee in reviews if reviewer in in_group and reviewee in in_group}
+    reviewed = {
+        reviewer
+        for reviewer, reviewee in reviews
+        if reviewer in in_group and (reviewee in in_group or (reviewee is None and former > 0))
+    }
     return tuple(user_id for user_id in member_ids if user_id not in reviewed)
 
 

@@ -8,6 +8,7 @@ Cohorts are resolved with ``bot.cohorts.resolve`` inside this service's own sess
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -74,26 +75,13 @@ class ReviewService:
             first_time = participant is None
             came_back = False
             if participant is None:
-                participant = ReviewParticipant(
-                    guild_id=guild_id,
-                    cohort_id=cohort.id,
-                    user_id=user_id,
-                    active=True,
-                    languages="",
-                    missed_streak=0,
-                    auto_snooze_notice=False,
-                    joined_at=now,
-                )
-                repository.add_participant(participant)
+                participant = await _new_participant(repository, guild_id, cohort.id, user_id, now)
             else:
                 # Joining again always means "pair me from the next round": it ends any snooze.
                 week = cohort_week(cohort, now)
                 round_exists = await repository.round_for_week(cohort.id, week) is not None
                 came_back = participation_of(participant, week, round_exists) is not Participation.ACTIVE
-                participant.active = True
-                participant.snoozed_until_week = None
-                participant.missed_streak = 0
-                participant.auto_snooze_notice = False
+                _reactivate(participant)
             if parsed_languages is not None:
                 participant.languages = ",".join(parsed_languages)
             if zone is not None:
@@ -259,27 +247,15 @@ class ReviewService:
             rounds = await repository.rounds_of_member(cohort.id, user_id)
             groups = await repository.groups_of(review_round.id for review_round in rounds)
             completions = await repository.completions_of(review_round.id for review_round in rounds)
-        entries = []
-        for review_round in rounds:
-            group = next(group for group in groups[review_round.id] if user_id in group.member_ids)
-            in_round = [completion for completion in completions if completion.round_id == review_round.id]
-            entries.append(
-                HistoryEntry(
-                    week=review_round.week,
-                    partner_ids=tuple(member for member in group.member_ids if member != user_id),
-                    gave=tuple(
-                        (completion.reviewee_id, completion.link)
-                        for completion in in_round
-                        if completion.reviewer_id == user_id and completion.reviewee_id is not None
-                    ),
-                    received=tuple(
-                        (completion.reviewer_id, completion.link)
-                        for completion in in_round
-                        if completion.reviewee_id == user_id and completion.reviewer_id is not None
-                    ),
-                    closed=review_round.closed_at is not None,
-                )
+        entries = [
+            _history_entry(
+                review_round,
+                next(group for group in groups[review_round.id] if user_id in group.member_ids),
+                [completion for completion in completions if completion.round_id == review_round.id],
+                user_id,
             )
+            for review_round in rounds
+        ]
         return HistoryView(cohort.name, user_id, tuple(entries))
 
     async def counts(self, guild_id: int, user_id: int, cohort_name: str) -> ReviewCounts:
@@ -328,6 +304,65 @@ class ReviewService:
         if len(participating) == 1:
             return participating[0]
         return await member_cohort(session, guild_id, user_id, None)
+
+
+def _history_entry(
+    review_round: ReviewRound, group: StoredGroup, in_round: list[ReviewCompletion], user_id: int
+) -> HistoryEntry:
+    """One round of a member's history; a partner who erased their data stays as None.
+
+    Every review the member gave or received counts, whoever is left on the other side, so the
+    totals agree with ``ReviewRepository.review_counts`` (``/progress``).
+    """
+    return HistoryEntry(
+        week=review_round.week,
+        partner_ids=tuple(member for member in group.member_ids if member != user_id),
+        gave=tuple(
+            (completion.reviewee_id, completion.link)
+            for completion in in_round
+            if completion.reviewer_id == user_id
+        ),
+        received=tuple(
+            (completion.reviewer_id, completion.link)
+            for completion in in_round
+            if completion.reviewee_id == user_id
+        ),
+        closed=review_round.closed_at is not None,
+        former_partners=group.former,
+    )
+
+
+async def _new_participant(
+    repository: ReviewRepository, guild_id: int, cohort_id: int, user_id: int, now: datetime
+) -> ReviewParticipant:
+    """Opt a member in; a double click that raced us to it leaves its row, which we update."""
+    participant = ReviewParticipant(
+        guild_id=guild_id,
+        cohort_id=cohort_id,
+        user_id=user_id,
+        active=True,
+        languages="",
+        missed_streak=0,
+        auto_snooze_notice=False,
+        joined_at=now,
+    )
+    try:
+        async with repository.savepoint():
+            repository.add_participant(participant)
+    except IntegrityError:
+        existing = await repository.participant(cohort_id, user_id)
+        if existing is None:
+            raise
+        _reactivate(existing)
+        return existing
+    return participant
+
+
+def _reactivate(participant: ReviewParticipant) -> None:
+    participant.active = True
+    participant.snoozed_until_week = None
+    participant.missed_streak = 0
+    participant.auto_snooze_notice = False
 
 
 def participation_of(

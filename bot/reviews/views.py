@@ -9,22 +9,36 @@ from enum import StrEnum
 
 from bot.db.models import Cohort, ReviewRound
 from bot.kernel import slots
-from bot.reviews.repository import StoredGroup
+from bot.reviews.repository import ReviewPair, StoredGroup
 from bot.reviews.rules import members_without_review
 
 
 @dataclass(frozen=True, slots=True)
 class GroupView:
-    """One group of a round; its thread once the cog has opened it."""
+    """One group of a round; its thread once the cog has opened it.
+
+    ``former`` counts members of the group who have since erased their data: they are no longer
+    named, but the group keeps its size (a pair stays a pair, never "the only one available").
+    """
 
     id: int
     member_ids: tuple[int, ...]
     thread_id: int | None
+    former: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.member_ids) + self.former
 
     @property
     def is_lone(self) -> bool:
         """A group of one: the week's only participant, told there is nobody to pair with."""
-        return len(self.member_ids) < 2
+        return self.size < 2
+
+    @property
+    def needs_thread(self) -> bool:
+        """A paired group with someone still here to talk to, and no thread yet."""
+        return not self.is_lone and bool(self.member_ids) and self.thread_id is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +57,8 @@ class RoundView:
     reminder_sent_at: datetime | None
     closed_at: datetime | None
     groups: tuple[GroupView, ...]
-    # (reviewer, reviewee) pairs recorded with /review done.
-    reviews: frozenset[tuple[int, int]] = frozenset()
+    # (reviewer, reviewee) pairs recorded with /review done; None for a member who erased their data.
+    reviews: frozenset[ReviewPair] = frozenset()
 
     @property
     def paired_groups(self) -> tuple[GroupView, ...]:
@@ -56,15 +70,21 @@ class RoundView:
 
     @property
     def is_published(self) -> bool:
-        return self.announcement_message_id is not None and all(
-            group.thread_id is not None for group in self.paired_groups
+        return self.announcement_message_id is not None and not any(
+            group.needs_thread for group in self.paired_groups
         )
 
     def group_of(self, user_id: int) -> GroupView | None:
         return next((group for group in self.groups if user_id in group.member_ids), None)
 
     def without_review(self, group: GroupView) -> tuple[int, ...]:
-        return () if group.is_lone else members_without_review(group.member_ids, self.reviews)
+        if group.is_lone:
+            return ()
+        return members_without_review(group.member_ids, self.reviews, group.former)
+
+    def reviewed(self, reviewer: int | None, reviewee: int | None) -> bool:
+        """Whether ``reviewer`` recorded a review of ``reviewee`` (None: a former member)."""
+        return (reviewer, reviewee) in self.reviews
 
     @classmethod
     def of(
@@ -72,9 +92,13 @@ class RoundView:
         review_round: ReviewRound,
         cohort: Cohort,
         groups: Iterable[StoredGroup],
-        reviews: frozenset[tuple[int, int]],
+        reviews: frozenset[ReviewPair],
     ) -> RoundView:
-        """The view of a stored round, from its rows (``ReviewRepository.round_contents``)."""
+        """The view of a stored round, from its rows (``ReviewRepository.round_contents``).
+
+        A negative announcement or thread id is a claim being posted (``ReviewRepository``
+        ``claim_*``), not a Discord id: the view shows it as not posted yet.
+        """
         return cls(
             id=review_round.id,
             guild_id=review_round.guild_id,
@@ -84,12 +108,19 @@ class RoundView:
             week=review_round.week,
             created_at=review_round.created_at,
             due_at=review_round.due_at,
-            announcement_message_id=review_round.announcement_message_id,
+            announcement_message_id=_posted(review_round.announcement_message_id),
             reminder_sent_at=review_round.reminder_sent_at,
             closed_at=review_round.closed_at,
-            groups=tuple(GroupView(group.id, group.member_ids, group.thread_id) for group in groups),
+            groups=tuple(
+                GroupView(group.id, group.member_ids, _posted(group.thread_id), group.former)
+                for group in groups
+            ),
             reviews=reviews,
         )
+
+
+def _posted(discord_id: int | None) -> int | None:
+    return discord_id if discord_id is not None and discord_id > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +209,14 @@ class StatusView:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
+    """One past round of a member; None (and ``former_partners``) stand for erased members."""
+
     week: int
     partner_ids: tuple[int, ...]
-    gave: tuple[tuple[int, str | None], ...]  # (reviewee, link)
-    received: tuple[tuple[int, str | None], ...]  # (reviewer, link)
+    gave: tuple[tuple[int | None, str | None], ...]  # (reviewee, link)
+    received: tuple[tuple[int | None, str | None], ...]  # (reviewer, link)
     closed: bool
+    former_partners: int = 0
 
 
 @dataclass(frozen=True, slots=True)

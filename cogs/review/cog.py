@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.kernel.errors import InvalidInputError
+from bot.replies import edit_reply, reply
 from bot.reviews.rounds import ReviewRounds
 from bot.reviews.schedule import ReviewSchedule
 from bot.reviews.service import ReviewService
@@ -21,6 +22,11 @@ from cogs._checks import answered, moderator_only
 from cogs._ui import send_pages, subject_of
 from cogs.review import render
 from cogs.review.jobs import ReviewJobs, present_in
+
+# Longest values Discord lets through; longer ones are refused by the bot in a friendly sentence.
+CohortOption = app_commands.Range[str, 1, 100]
+TimezoneOption = app_commands.Range[str, 1, 100]
+NO_PINGS = discord.AllowedMentions.none()
 
 
 class ReviewCog(commands.Cog):
@@ -42,7 +48,7 @@ class ReviewCog(commands.Cog):
         notices = await self._reviews.take_notices(interaction.guild_id, interaction.user.id)
         if notices:
             text = "\n".join(render.auto_snooze_notice(notice) for notice in notices)
-            await interaction.followup.send(text, ephemeral=True)
+            await reply(interaction, text)
 
     @review.command(name="join", description="Opt in to weekly code-review pairs, or update your preferences")
     @app_commands.describe(
@@ -55,24 +61,24 @@ class ReviewCog(commands.Cog):
     async def join(
         self,
         interaction: discord.Interaction[Any],
-        cohort: str,
-        languages: str | None = None,
-        timezone: str | None = None,
+        cohort: CohortOption,
+        languages: app_commands.Range[str, 1, 400] | None = None,
+        timezone: TimezoneOption | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         opt_in = await self._reviews.join(
             interaction.guild_id, interaction.user.id, cohort, languages=languages, timezone=timezone
         )
-        await interaction.response.send_message(render.join_reply(opt_in), ephemeral=True)
+        await reply(interaction, render.join_reply(opt_in))
 
     @review.command(name="leave", description="Opt out of code-review pairs (your history is kept)")
     @app_commands.describe(cohort="The cohort to stop review pairing in")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @answered
-    async def leave(self, interaction: discord.Interaction[Any], cohort: str) -> None:
+    async def leave(self, interaction: discord.Interaction[Any], cohort: CohortOption) -> None:
         assert interaction.guild_id is not None
         change = await self._reviews.leave(interaction.guild_id, interaction.user.id, cohort)
-        await interaction.response.send_message(render.leave_reply(change), ephemeral=True)
+        await reply(interaction, render.leave_reply(change))
         await self._pending_notices(interaction)
 
     @review.command(name="snooze", description="Skip the next review rounds")
@@ -82,18 +88,21 @@ class ReviewCog(commands.Cog):
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @answered
     async def snooze(
-        self, interaction: discord.Interaction[Any], cohort: str, weeks: app_commands.Range[int, 1, 8]
+        self,
+        interaction: discord.Interaction[Any],
+        cohort: CohortOption,
+        weeks: app_commands.Range[int, 1, 8],
     ) -> None:
         assert interaction.guild_id is not None
         result = await self._reviews.snooze(interaction.guild_id, interaction.user.id, cohort, weeks)
-        await interaction.response.send_message(render.snooze_reply(result), ephemeral=True)
+        await reply(interaction, render.snooze_reply(result))
         await self._pending_notices(interaction)
 
     @review.command(name="pair", description="Run this week's review round now (moderators)")
     @app_commands.describe(cohort="The cohort to pair")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @moderator_only
-    async def pair(self, interaction: discord.Interaction[Any], cohort: str) -> None:
+    async def pair(self, interaction: discord.Interaction[Any], cohort: CohortOption) -> None:
         guild = interaction.guild
         assert guild is not None
         outcome = await self._rounds.run_round(guild.id, cohort, present_in(guild))
@@ -101,8 +110,9 @@ class ReviewCog(commands.Cog):
         await interaction.response.defer(ephemeral=outcome.created, thinking=True)
         published = await self._jobs.publish(guild, outcome.round, first_time=outcome.created)
         await self._jobs.tell_auto_snoozed(outcome.auto_snoozed)
-        await interaction.edit_original_response(
-            content=render.pair_reply(outcome.round, created=outcome.created, published=published),
+        await edit_reply(
+            interaction,
+            render.pair_reply(outcome.round, created=outcome.created, published=published),
             allowed_mentions=discord.AllowedMentions.none(),
         )
         await self._pending_notices(interaction)
@@ -119,9 +129,9 @@ class ReviewCog(commands.Cog):
     async def schedule(
         self,
         interaction: discord.Interaction[Any],
-        cohort: str,
-        weekday: str | None = None,
-        time: str | None = None,
+        cohort: CohortOption,
+        weekday: app_commands.Range[str, 1, 100] | None = None,
+        time: app_commands.Range[str, 1, 100] | None = None,
         enabled: bool | None = None,
     ) -> None:
         assert interaction.guild_id is not None
@@ -133,7 +143,7 @@ class ReviewCog(commands.Cog):
             self._jobs.schedule(slot)
         else:
             slot = await self._schedule.schedule_of(interaction.guild_id, cohort)
-        await interaction.response.send_message(render.schedule_reply(slot, saved=saved), ephemeral=True)
+        await reply(interaction, render.schedule_reply(slot, saved=saved))
         await self._pending_notices(interaction)
 
     @review.command(name="done", description="Record that you reviewed your partner's code this round")
@@ -148,8 +158,8 @@ class ReviewCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         partner: discord.Member,
-        link: str | None = None,
-        cohort: str | None = None,
+        link: app_commands.Range[str, 1, 600] | None = None,
+        cohort: CohortOption | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         if partner.bot:
@@ -159,19 +169,17 @@ class ReviewCog(commands.Cog):
         result = await self._reviews.record_done(
             interaction.guild_id, interaction.user.id, partner.id, link=link, cohort_name=cohort
         )
-        await interaction.response.send_message(
-            render.done_reply(result), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await reply(interaction, render.done_reply(result), allowed_mentions=discord.AllowedMentions.none())
         await self._pending_notices(interaction)
 
     @review.command(name="status", description="Your review partner, due date and who has reviewed whom")
     @app_commands.describe(cohort="Needed if you review in more than one cohort")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @answered
-    async def status(self, interaction: discord.Interaction[Any], cohort: str | None = None) -> None:
+    async def status(self, interaction: discord.Interaction[Any], cohort: CohortOption | None = None) -> None:
         assert interaction.guild_id is not None
         status = await self._reviews.status(interaction.guild_id, interaction.user.id, cohort)
-        await interaction.response.send_message(embed=render.status_embed(status), ephemeral=True)
+        await reply(interaction, embed=render.status_embed(status), allowed_mentions=NO_PINGS)
         await self._pending_notices(interaction)
 
     @review.command(name="history", description="Past review partners and completed reviews")
@@ -184,13 +192,13 @@ class ReviewCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         member: discord.Member | None = None,
-        cohort: str | None = None,
+        cohort: CohortOption | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         subject, who = subject_of(interaction, member)
         history = await self._reviews.history(interaction.guild_id, subject.id, cohort)
         if not history.entries:
-            await interaction.response.send_message(render.no_history_text(who, history), ephemeral=True)
+            await reply(interaction, render.no_history_text(who, history), allowed_mentions=NO_PINGS)
         else:
             embeds = render.history_embeds(subject.display_name, history)
             await send_pages(interaction, embeds, ephemeral=True)

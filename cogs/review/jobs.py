@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import discord
 from discord.ext import commands
 
+from bot.replies import post
 from bot.reviews.rounds import ReviewRounds
 from bot.reviews.schedule import ReviewSchedule
 from bot.reviews.service import ReviewService
@@ -156,7 +157,11 @@ class ReviewJobs(commands.Cog):
     # --- posting -------------------------------------------------------------------------------
 
     async def publish(self, guild: discord.Guild, view: RoundView, *, first_time: bool) -> bool:
-        """Post the announcement and one thread per group if not done yet; True once all is posted."""
+        """Post the announcement and one thread per group if not done yet; True once all is posted.
+
+        Each post is claimed in the database first, so a second ``/review pair`` or the weekly job
+        running at the same moment posts nothing twice (what another is posting counts as done).
+        """
         channel = guild.get_channel(view.channel_id)
         if not isinstance(channel, discord.TextChannel):
             log.warning(
@@ -164,12 +169,12 @@ class ReviewJobs(commands.Cog):
             )
             return False
         complete = True
-        if view.announcement_message_id is None:
+        if view.announcement_message_id is None and await self._rounds.claim_announcement(view.id):
             complete = await self._announce(channel, view)
             if complete and first_time:
                 await self._tell_lone(guild, view)
         for group in view.paired_groups:
-            if group.thread_id is None:
+            if group.needs_thread and await self._rounds.claim_thread(group.id):
                 complete = await self._open_thread(guild, channel, view, group) and complete
         return complete
 
@@ -177,7 +182,7 @@ class ReviewJobs(commands.Cog):
         try:
             first_message_id: int | None = None
             for text, pinged in render.announcement_messages(view):
-                message = await channel.send(text, allowed_mentions=only_users(pinged))
+                message = await post(channel, text, allowed_mentions=only_users(pinged))
                 first_message_id = first_message_id or message.id
             assert first_message_id is not None
             await self._rounds.mark_announced(view.id, first_message_id)
@@ -185,6 +190,7 @@ class ReviewJobs(commands.Cog):
             log.warning(
                 "guild=%s could not announce review round %s", channel.guild.id, view.id, exc_info=True
             )
+            await self._rounds.release_announcement(view.id)
             return False
         return True
 
@@ -202,11 +208,14 @@ class ReviewJobs(commands.Cog):
             )
         except discord.HTTPException:
             log.warning("guild=%s could not open a review thread in %s", guild.id, channel.id, exc_info=True)
+            await self._rounds.release_thread(group.id)
             return False
         # Recorded before the first message, so a failure below never opens a second thread.
         await self._rounds.set_thread(group.id, thread.id)
         try:
-            await thread.send(render.thread_intro(view, group), allowed_mentions=only_users(group.member_ids))
+            await post(
+                thread, render.thread_intro(view, group), allowed_mentions=only_users(group.member_ids)
+            )
         except discord.HTTPException:
             log.warning("guild=%s could not post in review thread %s", guild.id, thread.id, exc_info=True)
         return True
@@ -217,7 +226,7 @@ class ReviewJobs(commands.Cog):
             if member is None:
                 continue
             try:
-                await member.send(render.lone_dm(view))
+                await post(member, render.lone_dm(view))
             except discord.HTTPException:
                 log.info("guild=%s user=%s has DMs closed; the announcement tells them", guild.id, user_id)
 
@@ -230,8 +239,8 @@ class ReviewJobs(commands.Cog):
             if target is None:
                 continue
             try:
-                await target.send(
-                    render.reminder_text(batch.round, pending), allowed_mentions=only_users(pending)
+                await post(
+                    target, render.reminder_text(batch.round, pending), allowed_mentions=only_users(pending)
                 )
             except discord.HTTPException:
                 log.warning("guild=%s could not send a review reminder", guild.id, exc_info=True)
@@ -260,7 +269,7 @@ class ReviewJobs(commands.Cog):
             if member is None:
                 continue
             try:
-                await member.send(render.auto_snooze_notice(item))
+                await post(member, render.auto_snooze_notice(item))
             except discord.HTTPException:
                 continue
             await self._reviews.mark_notice_told(item.cohort_id, item.user_id)

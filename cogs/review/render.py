@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.reviews.rules import MISSED_ROUNDS_LIMIT
+from bot.kernel.errors import InvalidInputError
+from bot.kernel.text import echo, echo_code
+from bot.reviews.rules import MISSED_ROUNDS_LIMIT, validate_link
 from bot.reviews.views import (
     AutoSnoozed,
     DoneResult,
@@ -28,10 +30,31 @@ from cogs._ui import BRAND_COLOUR, chunk_lines, paged_embeds, timestamp
 MESSAGE_LIMIT = 1900  # under Discord's 2,000 characters, with room for a "more" line
 GROUPS_PER_MESSAGE = 40  # keeps each announcement under the 100 users allowed_mentions accepts
 THREAD_NAME_LIMIT = 100
+NAME_LIMIT = 100  # display names are at most 32 characters and cohort names 50
 
 
-def mention(user_id: int) -> str:
-    return f"<@{user_id}>"
+FORMER_MEMBER = "a former member"  # a partner who has since erased their data
+
+
+def mention(user_id: int | None) -> str:
+    """A member as a mention (replies ping nobody), or "a former member" when they were erased."""
+    return FORMER_MEMBER if user_id is None else f"<@{user_id}>"
+
+
+def safe(text: str) -> str:
+    """Member-written text (a cohort or display name) shown as itself: no markup, no mentions."""
+    return echo(text, limit=NAME_LIMIT)
+
+
+def seats(group: GroupView) -> list[int | None]:
+    """The group's members, None for each who has since erased their data."""
+    return [*group.member_ids, *([None] * group.former)]
+
+
+def members_text(group: GroupView, *, leave_out: int | None = None) -> str:
+    return join_names(
+        [mention(user_id) for user_id in seats(group) if user_id is None or user_id != leave_out]
+    )
 
 
 def join_names(names: Sequence[str]) -> str:
@@ -46,8 +69,8 @@ def due_text(view: RoundView) -> str:
 
 
 def group_line(group: GroupView) -> str:
-    names = join_names([mention(user_id) for user_id in group.member_ids])
-    return f"• {names} (trio)" if len(group.member_ids) == 3 else f"• {names}"
+    names = members_text(group)
+    return f"• {names} (trio)" if group.size == 3 else f"• {names}"
 
 
 def lone_line(user_id: int) -> str:
@@ -64,7 +87,7 @@ def announcement_messages(view: RoundView) -> list[tuple[str, tuple[int, ...]]]:
     """The round's announcement as (text, members to ping) messages under Discord's limits."""
     groups = view.paired_groups
     header = (
-        f"**Code review round · week {view.week} · {view.cohort_name}**\n"
+        f"**Code review round · week {view.week} · {safe(view.cohort_name)}**\n"
         f"Review each other's code by {due_text(view)}. Every group has a thread below with what to do;"
         " record your review with `/review done`."
     )
@@ -95,10 +118,10 @@ def thread_name(view: RoundView, display_names: Sequence[str]) -> str:
 
 
 def thread_intro(view: RoundView, group: GroupView) -> str:
-    partners = "partners" if len(group.member_ids) == 2 else "a review trio"
+    partners = "partners" if group.size == 2 else "a review trio"
     return (
         f"{' '.join(mention(user_id) for user_id in group.member_ids)}: you're {partners} for week"
-        f" {view.week} of **{view.cohort_name}**.\n"
+        f" {view.week} of **{safe(view.cohort_name)}**.\n"
         "**What to do**\n"
         "1. Share the code you'd like reviewed here: a pull request, a repository or a gist.\n"
         "2. Review each other's code: leave comments, ask questions, suggest one improvement.\n"
@@ -110,23 +133,24 @@ def thread_intro(view: RoundView, group: GroupView) -> str:
 def reminder_text(view: RoundView, pending: Sequence[int]) -> str:
     return (
         f"⏰ {' '.join(mention(user_id) for user_id in pending)}: reviews for week {view.week} of"
-        f" **{view.cohort_name}** are due {timestamp(view.due_at, 'R')}. Once you've reviewed your"
+        f" **{safe(view.cohort_name)}** are due {timestamp(view.due_at, 'R')}. Once you've reviewed your"
         " partner's code, record it with `/review done`."
     )
 
 
 def lone_dm(view: RoundView) -> str:
     return (
-        f"You were the only one available for review pairing in **{view.cohort_name}** this"
+        f"You were the only one available for review pairing in **{safe(view.cohort_name)}** this"
         " week, so there's no partner for you this round."
     )
 
 
 def auto_snooze_notice(snoozed: AutoSnoozed) -> str:
     return (
-        f"You didn't record a review in {MISSED_ROUNDS_LIMIT} rounds in a row in **{snoozed.cohort_name}**,"
+        f"You didn't record a review in {MISSED_ROUNDS_LIMIT} rounds in a row in"
+        f" **{safe(snoozed.cohort_name)}**,"
         " so you're snoozed from review pairing; run"
-        f" `/review join cohort:{snoozed.cohort_name}` when you're back."
+        f" `/review join cohort:{echo_code(snoozed.cohort_name, limit=100)}` when you're back."
     )
 
 
@@ -134,7 +158,7 @@ def auto_snooze_notice(snoozed: AutoSnoozed) -> str:
 
 
 def round_summary(view: RoundView) -> str:
-    sizes = [len(group.member_ids) for group in view.paired_groups]
+    sizes = [group.size for group in view.paired_groups]
     pairs, trios = sizes.count(2), sizes.count(3)
     parts = []
     if pairs:
@@ -149,7 +173,7 @@ def round_summary(view: RoundView) -> str:
 def repost_text(view: RoundView) -> str:
     """A second ``/review pair`` in the same week shows the existing groups instead of re-pairing."""
     lines = [
-        f"Week {view.week}'s review round for **{view.cohort_name}** already ran, so here are its"
+        f"Week {view.week}'s review round for **{safe(view.cohort_name)}** already ran, so here are its"
         f" groups again (due {due_text(view)}):"
     ]
     lines += [group_line(group) for group in view.paired_groups]
@@ -165,7 +189,8 @@ def repost_text(view: RoundView) -> str:
 def pair_reply(view: RoundView, *, created: bool, published: bool) -> str:
     if created:
         text = (
-            f"Week {view.week}'s review round for **{view.cohort_name}** is out in <#{view.channel_id}>:"
+            f"Week {view.week}'s review round for **{safe(view.cohort_name)}** is out in"
+            f" <#{view.channel_id}>:"
             f" {round_summary(view)}, due {timestamp(view.due_at, 'F')}."
         )
     else:
@@ -178,13 +203,13 @@ def pair_reply(view: RoundView, *, created: bool, published: bool) -> str:
 def schedule_reply(slot: ScheduleView, *, saved: bool) -> str:
     if not slot.enabled:
         return (
-            f"Automatic review rounds for **{slot.cohort_name}** are off; `/review pair` still runs one"
+            f"Automatic review rounds for **{safe(slot.cohort_name)}** are off; `/review pair` still runs one"
             " by hand."
         )
     head = "Saved. Review rounds" if saved else "Review rounds"
     origin = " (with the prompt slot)" if slot.follows_prompt_slot else ""
     return (
-        f"{head} for **{slot.cohort_name}** run {slot.slot.describe()}{origin}; next:"
+        f"{head} for **{safe(slot.cohort_name)}** run {slot.slot.describe()}{origin}; next:"
         f" {timestamp(slot.next_run, 'F')}."
     )
 
@@ -194,27 +219,32 @@ def schedule_reply(slot: ScheduleView, *, saved: bool) -> str:
 
 def join_reply(opt_in: OptIn) -> str:
     if opt_in.first_time:
-        head = f"You're in review pairing for **{opt_in.cohort_name}**: you'll get a partner next round."
+        head = (
+            f"You're in review pairing for **{safe(opt_in.cohort_name)}**: you'll get a partner next round."
+        )
     elif opt_in.came_back:
-        head = f"Welcome back to review pairing in **{opt_in.cohort_name}**: you'll be paired next round."
+        head = (
+            f"Welcome back to review pairing in **{safe(opt_in.cohort_name)}**: you'll be paired next round."
+        )
     else:
-        head = f"Your review preferences for **{opt_in.cohort_name}** are saved."
-    languages_text = ", ".join(opt_in.languages) or "any"
-    return f"{head}\nLanguages: {languages_text} · Timezone: {opt_in.timezone or 'not set'}"
+        head = f"Your review preferences for **{safe(opt_in.cohort_name)}** are saved."
+    languages_text = safe(", ".join(opt_in.languages)) or "any"
+    return f"{head}\nLanguages: {languages_text} · Timezone: {safe(opt_in.timezone or 'not set')}"
 
 
 def leave_reply(change: OptOut) -> str:
     if change.changed:
         return (
-            f"You've left review pairing in **{change.cohort_name}**; your past rounds and reviews are kept."
+            f"You've left review pairing in **{safe(change.cohort_name)}**; your past rounds and"
+            " reviews are kept."
         )
-    return f"You weren't opted in to review pairing in **{change.cohort_name}**, so nothing changed."
+    return f"You weren't opted in to review pairing in **{safe(change.cohort_name)}**, so nothing changed."
 
 
 def snooze_reply(result: SnoozeResult) -> str:
     rounds = "round" if result.weeks == 1 else f"{result.weeks} rounds"
     return (
-        f"Snoozed: you'll skip the next {rounds} in **{result.cohort_name}** and be paired again from"
+        f"Snoozed: you'll skip the next {rounds} in **{safe(result.cohort_name)}** and be paired again from"
         f" week {result.back_in_week}."
     )
 
@@ -223,7 +253,8 @@ def done_reply(result: DoneResult) -> str:
     partner = mention(result.partner_id)
     if result.changed:
         text = (
-            f"✅ Recorded: you reviewed {partner}'s code for week {result.week} of **{result.cohort_name}**."
+            f"✅ Recorded: you reviewed {partner}'s code for week {result.week} of"
+            f" **{safe(result.cohort_name)}**."
         )
     else:
         updated = " (link updated)" if result.link else ""
@@ -237,7 +268,7 @@ def done_reply(result: DoneResult) -> str:
 
 
 def status_embed(status: StatusView) -> discord.Embed:
-    embed = discord.Embed(title=f"Code review · {status.cohort_name}"[:256], colour=BRAND_COLOUR)
+    embed = discord.Embed(title=f"Code review · {safe(status.cohort_name)}", colour=BRAND_COLOUR)
     embed.add_field(name="You", value=participation_text(status), inline=False)
     view = status.round
     group = status.group
@@ -260,25 +291,25 @@ def status_embed(status: StatusView) -> discord.Embed:
             inline=False,
         )
         return embed
-    partners = join_names([mention(user_id) for user_id in status.partner_ids])
+    partners = members_text(group, leave_out=status.user_id)
     where = f"\nThread: <#{group.thread_id}>" if group.thread_id else ""
     embed.add_field(name=title, value=f"Partner: {partners}\nDue {due_text(view)}{where}", inline=False)
     lines = [
-        f"{'✅' if (reviewer, reviewee) in view.reviews else '⏳'} {mention(reviewer)} → {mention(reviewee)}"
-        for reviewer in group.member_ids
-        for reviewee in group.member_ids
+        f"{'✅' if view.reviewed(reviewer, reviewee) else '⏳'} {mention(reviewer)} → {mention(reviewee)}"
+        for reviewer in seats(group)
+        for reviewee in seats(group)
         if reviewer != reviewee
     ]
-    embed.add_field(name="Who has reviewed whom", value="\n".join(lines)[:1024], inline=False)
+    embed.add_field(name="Who has reviewed whom", value="\n".join(lines), inline=False)
     return embed
 
 
 def participation_text(status: StatusView) -> str:
     details = []
     if status.languages:
-        details.append(f"languages: {', '.join(status.languages)}")
+        details.append(f"languages: {safe(', '.join(status.languages))}")
     if status.timezone:
-        details.append(f"timezone: {status.timezone}")
+        details.append(f"timezone: {safe(status.timezone)}")
     suffix = f" · {' · '.join(details)}" if details else ""
     if status.participation is Participation.ACTIVE:
         return f"Opted in{suffix}"
@@ -294,28 +325,45 @@ def participation_text(status: StatusView) -> str:
 def history_lines(history: HistoryView) -> list[str]:
     lines = []
     for entry in history.entries:
-        partners = join_names([mention(user_id) for user_id in entry.partner_ids]) or "no partner"
+        partners = join_names(
+            [mention(user_id) for user_id in entry.partner_ids] + [FORMER_MEMBER] * entry.former_partners
+        )
+        # A link is shown only beside a known author: what a former member wrote is not repeated.
         gave = ", ".join(_reviewed(user_id, link) for user_id, link in entry.gave) or "—"
-        received = ", ".join(_reviewed(user_id, link) for user_id, link in entry.received) or "—"
+        received = ", ".join(
+            _reviewed(user_id, link if user_id else None) for user_id, link in entry.received
+        )
         state = "" if entry.closed else " · open"
         lines.append(
-            f"**Week {entry.week}**{state} · with {partners}\nreviewed: {gave} · reviewed by: {received}"
+            f"**Week {entry.week}**{state} · with {partners or 'no partner'}\n"
+            f"reviewed: {gave} · reviewed by: {received or '—'}"
         )
     return lines
 
 
-def _reviewed(user_id: int, link: str | None) -> str:
-    return f"{mention(user_id)} ([link](<{link}>))" if link else mention(user_id)
+def _reviewed(user_id: int | None, link: str | None) -> str:
+    shown = safe_link(link)
+    return f"{mention(user_id)} ([link](<{shown}>))" if shown else mention(user_id)
+
+
+def safe_link(link: str | None) -> str | None:
+    """A stored link shown as a link only if it is still a plain web address (older rows may not be)."""
+    try:
+        return validate_link(link)
+    except InvalidInputError:
+        return None
 
 
 def no_history_text(who: str, history: HistoryView) -> str:
     """``who`` is "You" for the caller, else the member's display name."""
     verb = "haven't" if who == "You" else "hasn't"
-    return f"{who} {verb} been in a review round in **{history.cohort_name}** yet."
+    shown = who if who == "You" else safe(who)
+    return f"{shown} {verb} been in a review round in **{safe(history.cohort_name)}** yet."
 
 
 def history_embeds(subject_name: str, history: HistoryView) -> list[discord.Embed]:
-    embeds = paged_embeds(f"Review history · {subject_name} · {history.cohort_name}", history_lines(history))
+    title = f"Review history · {safe(subject_name)} · {safe(history.cohort_name)}"
+    embeds = paged_embeds(title, history_lines(history))
     for embed in embeds:
         embed.add_field(name="Totals", value=f"given {history.given} · received {history.received}")
     return embeds
