@@ -45,7 +45,9 @@ async def test_two_moderators_setting_two_things_on_a_new_server_both_take_effec
 
 
 async def test_everyone_cannot_be_the_moderator_role(world: World) -> None:
-    result = await world.moderator.slash(world.channel, "config moderator-role", role=world.guild.default_role)
+    result = await world.moderator.slash(
+        world.channel, "config moderator-role", role=world.guild.default_role
+    )
 
     assert result.ephemeral and "@everyone can't be the moderator role" in result.response.content
     assert await bot_of(world).services.guild_config.moderator_role(world.guild.id) is None

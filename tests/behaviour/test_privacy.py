@@ -47,7 +47,7 @@ async def attachment_of(result: Any) -> tuple[str, bytes]:
 
 
 async def exported_member_ids(world: World) -> set[str]:
-    result = await world.moderator.slash(world.channel, "export progress")
+    result = await world.moderator.slash(world.channel, "export progress", format="csv")
     _, payload = await attachment_of(result)
     return {row["member_id"] for row in csv.DictReader(io.StringIO(payload.decode("utf-8-sig"), newline=""))}
 

@@ -216,7 +216,7 @@ async def test_after_forget_me_exports_and_my_data_no_longer_show_the_member(
     # The same rounds and pairs, with Alice's side empty. The review of Bob whose reviewer was
     # erased earlier now matches the trio's anonymous seat, so it joins that pair's row.
     trio = [
-        (row["reviewer_id"], row["reviewee_id"], row["completed_at"])
+        (row["reviewer_id"], row["reviewee_id"], row["completed_at_utc"])
         for row in reviews
         if row["round_week"] == "8"
     ]
