@@ -9,8 +9,9 @@ from bot.privacy.rules import erasure_phrases
 
 FORGET_ME_WARNING: Final = (
     "This deletes everything Waypoint stores about you on **{guild}**: your cohort memberships and"
-    " progress, your checkpoint evidence and notes, and your review opt-ins. Review rounds you took"
-    " part in stay, with your name removed. It cannot be undone, and it only affects this server."
+    " progress, your checkpoint evidence and notes, your review opt-ins and the review links you"
+    " wrote. Review rounds you took part in stay, with your name removed: your partners see a former"
+    " member. It cannot be undone, and it only affects this server."
     "\n\nDownload a copy first with `/privacy my-data` if you want one."
 )
 TIMED_OUT: Final = (
