@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.cohorts.settings import GuildConfigService
 from bot.privacy.service import PURGE_GRACE
+from bot.replies import reply
 from cogs._checks import manage_guild_only
 
 if TYPE_CHECKING:
@@ -35,15 +36,15 @@ class ConfigCog(commands.Cog):
     async def moderator_role(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
         assert interaction.guild_id is not None
         if role.is_default():
-            await interaction.response.send_message(
+            await reply(
+                interaction,
                 "@everyone can't be the moderator role: that would make every member a moderator.",
-                ephemeral=True,
             )
             return
         await self._guild_config.set_moderator_role(interaction.guild_id, role.id)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Members with {role.mention} can now run moderator commands.",
-            ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
@@ -62,7 +63,7 @@ class ConfigCog(commands.Cog):
             )
         else:
             message = "Members who leave the server keep their Waypoint data, in case they come back."
-        await interaction.response.send_message(message, ephemeral=True)
+        await reply(interaction, message)
 
 
 async def setup(bot: WaypointBot) -> None:

@@ -2,19 +2,21 @@
 
 Every export is an ephemeral file named ``waypoint-<server>-<cohort|all-cohorts>-<kind>-<date>``
 with the ``format`` as extension (``.zip`` added when it had to be compressed to fit the upload
-limit). CSV is RFC 4180, UTF-8 with a byte-order mark (read it with ``utf-8-sig``), a header
-row, CRLF line ends, ISO 8601 UTC timestamps (``2026-01-05T18:00:00Z``) and cells that start
-like a formula prefixed with ``'``. JSON is ``{"schema_version": 1, "kind", "generated_at",
-"guild_id", "cohort", "columns", "rows": [{column: value}]}`` with ids as strings. XLSX is one
-sheet with typed cells. The columns:
+limit). XLSX, the default, is for spreadsheets: one sheet with typed cells, ids as text (a
+spreadsheet turns a 19-digit number into ``1.4560744439808E+018``), timestamps as dates in UTC.
+CSV and JSON are for programs. CSV is RFC 4180, UTF-8 with a byte-order mark (read it with
+``utf-8-sig``), a header row, CRLF line ends, ISO 8601 UTC timestamps
+(``2026-01-05T18:00:00Z``) and cells that start like a formula (even after blanks) prefixed with
+``'``. JSON is ``{"schema_version": 2, "kind", "generated_at", "guild_id", "cohort", "columns",
+"rows": [{column: value}]}`` with ids as strings. Timestamp columns end in ``_utc``. The columns:
 
-- progress: member_id, display_name, cohort, roadmap, joined_at, current_phase,
-  checkpoints_done, checkpoints_total, percent, last_activity_at, reviews_given,
+- progress: member_id, display_name, cohort, roadmap, joined_at_utc, current_phase,
+  checkpoints_done, checkpoints_total, percent, last_activity_at_utc, reviews_given,
   reviews_received, pace
 - checkpoints: member_id, display_name, cohort, roadmap, phase, checkpoint_key,
-  checkpoint_title, status (done|open), completed_at, evidence_url
-- reviews: cohort, round_week, round_started_at, due_at, group_id, reviewer_id, reviewee_id,
-  completed_at, link
+  checkpoint_title, status (done|open), completed_at_utc, evidence_url
+- reviews: cohort, round_week, round_started_at_utc, due_at_utc, group_id, reviewer_id,
+  reviewee_id, completed_at_utc, link
 
 ``bot.exports.service`` says what each value means.
 """
@@ -31,6 +33,7 @@ from discord.ext import commands
 
 from bot.exports.formats import ExportFormat
 from bot.exports.service import ExportKind, ExportService
+from bot.replies import reply
 from cogs import _autocomplete
 from cogs._checks import moderator_only
 from cogs._ui import paged_embeds, send_pages, timestamp
@@ -41,6 +44,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FormatChoice = Literal["csv", "json", "xlsx"]
+DEFAULT_FORMAT: Final = "xlsx"
+# Cohort names are at most 50 characters; a longer value still reaches the bot, which explains.
+CohortOption = app_commands.Range[str, 1, 100]
 
 KIND_TITLES: Final = {
     ExportKind.PROGRESS: "Progress export",
@@ -48,7 +54,7 @@ KIND_TITLES: Final = {
     ExportKind.REVIEWS: "Review export",
 }
 COHORT_HELP: Final = "Only this cohort (default: every cohort on the server)"
-FORMAT_HELP: Final = "csv (default, opens in spreadsheets), json (for programs) or xlsx (Excel)"
+FORMAT_HELP: Final = "xlsx (default, for spreadsheets: ids kept intact), csv or json (for programs)"
 
 
 def upload_limit(interaction: discord.Interaction[Any]) -> int:
@@ -77,7 +83,10 @@ class ExportCog(commands.Cog):
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @moderator_only
     async def progress(
-        self, interaction: discord.Interaction[Any], cohort: str | None = None, format: FormatChoice = "csv"
+        self,
+        interaction: discord.Interaction[Any],
+        cohort: CohortOption | None = None,
+        format: FormatChoice = DEFAULT_FORMAT,
     ) -> None:
         """Columns: member_id, display_name, cohort, roadmap, joined_at, current_phase,
         checkpoints_done, checkpoints_total, percent, last_activity_at, reviews_given,
@@ -92,7 +101,10 @@ class ExportCog(commands.Cog):
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @moderator_only
     async def checkpoints(
-        self, interaction: discord.Interaction[Any], cohort: str | None = None, format: FormatChoice = "csv"
+        self,
+        interaction: discord.Interaction[Any],
+        cohort: CohortOption | None = None,
+        format: FormatChoice = DEFAULT_FORMAT,
     ) -> None:
         """Columns: member_id, display_name, cohort, roadmap, phase, checkpoint_key,
         checkpoint_title, status, completed_at, evidence_url."""
@@ -103,7 +115,10 @@ class ExportCog(commands.Cog):
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @moderator_only
     async def reviews(
-        self, interaction: discord.Interaction[Any], cohort: str | None = None, format: FormatChoice = "csv"
+        self,
+        interaction: discord.Interaction[Any],
+        cohort: CohortOption | None = None,
+        format: FormatChoice = DEFAULT_FORMAT,
     ) -> None:
         """Columns: cohort, round_week, round_started_at, due_at, group_id, reviewer_id,
         reviewee_id, completed_at, link."""
@@ -117,9 +132,7 @@ class ExportCog(commands.Cog):
         assert interaction.guild_id is not None
         entries = await self._exports.recent_audit(interaction.guild_id)
         if not entries:
-            await interaction.response.send_message(
-                "Nothing has been exported or erased yet.", ephemeral=True
-            )
+            await reply(interaction, "Nothing has been exported or erased yet.")
             return
         lines = [
             f"{timestamp(entry.created_at, 'f')} · {actor_text(entry.actor_id)} · `{entry.action}`\n"
@@ -145,24 +158,41 @@ class ExportCog(commands.Cog):
             upload_limit(interaction),
             actor_id=interaction.user.id,
         )
-        summary = built.summary
-        content = (
-            f"{KIND_TITLES[kind]} of **{summary.cohort_name or 'every cohort'}**: "
-            f"{summary.rows:,} rows as {fmt.value.upper()}."
+        content = export_message(
+            kind, built.summary.cohort_name, built.summary.rows, fmt, zipped=built.zipped
         )
-        if built.zipped:
-            content += " It was larger than the upload limit here, so it is zipped."
         try:
-            await interaction.followup.send(
-                content, file=discord.File(io.BytesIO(built.payload), filename=built.filename), ephemeral=True
+            await reply(
+                interaction,
+                content,
+                file=discord.File(io.BytesIO(built.payload), filename=built.filename),
+                allowed_mentions=discord.AllowedMentions.none(),
             )
         except discord.HTTPException as error:
             log.warning("guild=%s export upload failed: %s", interaction.guild.id, error)
-            await interaction.followup.send(
+            await reply(
+                interaction,
                 f"Discord refused the file ({error.status}). Try a smaller export with the `cohort` option"
                 " or another `format`.",
-                ephemeral=True,
             )
+
+
+def export_message(
+    kind: ExportKind, cohort_name: str | None, rows: int, fmt: ExportFormat, *, zipped: bool
+) -> str:
+    """The sentence sent with an export; the cohort's name is shown as text, never as markup."""
+    cohort = (
+        discord.utils.escape_mentions(discord.utils.escape_markdown(cohort_name))
+        if cohort_name
+        else "every cohort"
+    )
+    noun = "row" if rows == 1 else "rows"
+    content = f"{KIND_TITLES[kind]} of **{cohort}**: {rows:,} {noun} as {fmt.value.upper()}."
+    if fmt is ExportFormat.XLSX:
+        content += " Ids are text cells, times are UTC."
+    if zipped:
+        content += " It was larger than the upload limit here, so it is zipped."
+    return content
 
 
 async def setup(bot: WaypointBot) -> None:

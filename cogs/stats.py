@@ -10,23 +10,30 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.replies import reply
 from bot.stats.service import StatsReport, StatsService
 from cogs import _autocomplete
 from cogs._checks import moderator_only
-from cogs.export import COHORT_HELP
+from cogs.export import COHORT_HELP, CohortOption
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
 
 
+def shown(text: str) -> str:
+    """A cohort or phase name as plain text in the reply: no markup, no mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
 def stats_summary(report: StatsReport) -> str:
     """The few sentences sent with the /stats chart."""
     snapshot = report.snapshot
+    label = shown(snapshot.cohort_label)
     if snapshot.is_empty:
-        return f"**{snapshot.cohort_label}**: no members or completions yet."
+        return f"**{label}**: no members or completions yet."
     this_week = snapshot.weekly_completions[-1][1] if snapshot.weekly_completions else 0
     lines = [
-        f"**{snapshot.cohort_label}**",
+        f"**{label}**",
         f"{snapshot.active_members:,} active members; {snapshot.stalled_members:,} stalled "
         "(no checkpoint completed in the last 14 days).",
         f"{report.completions_in_window:,} checkpoints completed in the last {report.weeks} weeks, "
@@ -34,7 +41,7 @@ def stats_summary(report: StatsReport) -> str:
     ]
     busiest = max(snapshot.members_per_phase, key=lambda item: item[1], default=None)
     if busiest is not None and busiest[1]:
-        lines.append(f"Most members are at **{busiest[0]}** ({busiest[1]:,}).")
+        lines.append(f"Most members are at **{shown(busiest[0])}** ({busiest[1]:,}).")
     return "\n".join(lines)
 
 
@@ -49,7 +56,7 @@ class StatsCog(commands.Cog):
     @app_commands.describe(cohort=COHORT_HELP)
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @moderator_only
-    async def stats(self, interaction: discord.Interaction[Any], cohort: str | None = None) -> None:
+    async def stats(self, interaction: discord.Interaction[Any], cohort: CohortOption | None = None) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self._stats.report(interaction.guild_id, cohort)
@@ -57,10 +64,11 @@ class StatsCog(commands.Cog):
 
         png = await asyncio.to_thread(render_stats_png, report.snapshot)
         day = report.generated_at.date().isoformat()
-        await interaction.followup.send(
+        await reply(
+            interaction,
             stats_summary(report),
             file=discord.File(io.BytesIO(png), filename=f"waypoint-stats-{day}.png"),
-            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
 

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Cohort, CohortMember, GuildSettings
@@ -20,10 +23,28 @@ class GuildSettingsRepository:
         return await self._session.get(GuildSettings, guild_id)
 
     async def get_or_create(self, guild_id: int, now: datetime) -> GuildSettings:
-        settings = await self.get(guild_id)
-        if settings is None:
-            settings = GuildSettings(guild_id=guild_id, on_leave="keep", updated_at=now)
-            self._session.add(settings)
+        """The server's settings row, created if missing, safe against a concurrent creator.
+
+        Two moderators changing two settings of a new server at the same moment both insert the
+        row; ``INSERT ... ON CONFLICT DO NOTHING`` lets the second one find the first one's row
+        and change only its own column, so neither setting is lost.
+        """
+        values = {"guild_id": guild_id, "on_leave": "keep", "updated_at": now}
+        dialect = self._session.get_bind().dialect.name
+        if dialect == "sqlite":
+            await self._session.execute(sqlite_insert(GuildSettings).values(values).on_conflict_do_nothing())
+        elif dialect == "postgresql":
+            await self._session.execute(
+                postgresql_insert(GuildSettings).values(values).on_conflict_do_nothing()
+            )
+        elif await self.get(guild_id) is None:  # pragma: no cover - other backends: a savepoint
+            try:
+                async with self._session.begin_nested():
+                    self._session.add(GuildSettings(**values))
+            except IntegrityError:
+                pass
+        settings = await self._session.get(GuildSettings, guild_id, populate_existing=True)
+        assert settings is not None
         return settings
 
 

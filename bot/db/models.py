@@ -177,7 +177,13 @@ class CustomPrompt(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     week: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text, info=member_text(Erasure.KEEP))
+    text: Mapped[str] = mapped_column(
+        Text,
+        info=member_text(
+            Erasure.KEEP,
+            kept_because="a moderator's prompt for the whole cohort, posted in its channel: cohort content",
+        ),
+    )
     author_id: Mapped[int | None] = mapped_column(
         BigInteger,
         info=member_id(
@@ -308,7 +314,10 @@ class ReviewCompletion(Base):
             erased_as="reviews_received_anonymised",
         ),
     )
-    link: Mapped[str | None] = mapped_column(String(500), info=member_text(Erasure.KEEP))
+    # The reviewer's words: cleared when the reviewer is erased, kept when the reviewee is.
+    link: Mapped[str | None] = mapped_column(
+        String(500), info=member_text(Erasure.CLEAR, author="reviewer_id")
+    )
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -350,5 +359,11 @@ class AuditEntry(Base):
         ),
     )
     action: Mapped[str] = mapped_column(String(40), info=not_member_data("an action code"))
-    detail: Mapped[str] = mapped_column(String(500), info=member_text(Erasure.KEEP))
+    detail: Mapped[str] = mapped_column(
+        String(500),
+        info=member_text(
+            Erasure.KEEP,
+            kept_because="written by the bot (kinds, counts, cohort names), never a member's words",
+        ),
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,8 @@ column is covered by saying what it is, next to its type:
   the data download lists the row and what it shows, and how erasure treats the row: deleted,
   or kept with this id set to NULL (shared history keeps its shape, the member leaves it).
 - ``member_text(...)``: text a member wrote or chose (a name, a note, a link): it goes with its
-  row when the row is deleted, or is kept when the row is only anonymised.
+  row when the row is deleted; in a row that stays (anonymised) it names its ``author`` column and
+  is cleared when that member is erased, or says why it is kept (``kept_because``).
 - ``not_member_data(...)``: a Discord id or text that is not about a member (a channel, a role,
   a content key), so a test can tell a forgotten declaration from a deliberate one.
 
@@ -31,6 +32,7 @@ class Erasure(StrEnum):
     DELETE_ROW = "the row is deleted"
     SET_NULL = "the id is set to NULL; the row stays"
     KEEP = "kept in its row, whose owner id is set to NULL"
+    CLEAR = "set to NULL when its author is erased; the row stays"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +55,16 @@ class MemberId:
 
 @dataclass(frozen=True, slots=True)
 class MemberText:
-    """Text a member wrote or chose; ``erase`` is what erasing its owner does to it."""
+    """Text a member wrote or chose; ``erase`` is what erasing its owner does to it.
+
+    ``author``: for ``CLEAR``, the ``member_id`` column of the same row naming who wrote it (a
+    review's link is the reviewer's words, not the reviewee's). ``kept_because``: for ``KEEP``,
+    why the text outlives its author.
+    """
 
     erase: Erasure
+    author: str | None = None
+    kept_because: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +90,10 @@ def member_id(
     return {INFO_KEY: MemberId(section, rank, shows, erase, erased_as, order_by, erase_only_if)}
 
 
-def member_text(erase: Erasure) -> dict[str, Declaration]:
-    return {INFO_KEY: MemberText(erase)}
+def member_text(
+    erase: Erasure, *, author: str | None = None, kept_because: str | None = None
+) -> dict[str, Declaration]:
+    return {INFO_KEY: MemberText(erase, author, kept_because)}
 
 
 def not_member_data(what: str) -> dict[str, Declaration]:

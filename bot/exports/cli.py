@@ -55,10 +55,22 @@ async def export_to_file(
     finally:
         _discard(partial)
     print(
-        f"wrote {summary.rows:,} {export_kind} rows of {summary.cohort_name or 'every cohort'} "
+        f"wrote {rows_phrase(export_kind, summary.rows)} of {summary.cohort_name or 'every cohort'} "
         f"in server {guild_id} as {export_format} to {output} ({summary.size:,} bytes)"
     )
     return EXIT_OK
+
+
+ROW_NOUNS: Final = {
+    ExportKind.PROGRESS: "progress",
+    ExportKind.CHECKPOINTS: "checkpoint",
+    ExportKind.REVIEWS: "review",
+}
+
+
+def rows_phrase(kind: ExportKind, rows: int) -> str:
+    """``"208 checkpoint rows"``, ``"1 review row"``: the kind as an adjective, the count agreeing."""
+    return f"{rows:,} {ROW_NOUNS[kind]} {'row' if rows == 1 else 'rows'}"
 
 
 def _partial_file(output: Path) -> tuple[int, Path, Path]:

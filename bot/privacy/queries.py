@@ -16,7 +16,7 @@ from sqlalchemy import Column, ColumnElement, Table, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Base, GuildSettings, MemberDeparture
-from bot.db.personal import Erasure, MemberId, declaration
+from bot.db.personal import Erasure, MemberId, MemberText, declaration
 
 Record = dict[str, object]
 
@@ -36,6 +36,16 @@ class _Owned:
 
     def mine(self, guild_id: int, user_id: int) -> tuple[ColumnElement[bool], ...]:
         return (self.table.c.guild_id == guild_id, self.column == user_id)
+
+    def authored(self) -> list[str]:
+        """The text columns of this row written by the member this column names (``CLEAR``)."""
+        return [
+            column.name
+            for column in self.table.columns
+            if isinstance(text := declaration(column), MemberText)
+            and text.erase is Erasure.CLEAR
+            and text.author == self.column.name
+        ]
 
 
 def _owned_columns() -> list[_Owned]:
@@ -116,8 +126,9 @@ async def erase_member(session: AsyncSession, guild_id: int, user_id: int) -> di
     """Delete one member's own rows in one guild and anonymise their place in shared history.
 
     Each ``member_id`` column says which: ``DELETE_ROW`` rows are deleted, ``SET_NULL`` rows stay
-    with the id set to NULL (only those matching ``erase_only_if`` when it is set). Returns the
-    number of rows per kind.
+    with the id set to NULL (only those matching ``erase_only_if`` when it is set), and the text
+    the member wrote in them (``member_text(Erasure.CLEAR, author=...)``, a review's link) is
+    cleared with it. Returns the number of rows per kind.
     """
     counts: dict[str, int] = {}
     # The member's own rows go first, then their place in shared history.
@@ -129,7 +140,8 @@ async def erase_member(session: AsyncSession, guild_id: int, user_id: int) -> di
         if owned.spec.erase is Erasure.DELETE_ROW:
             statement: Any = delete(owned.table).where(*where)
         else:
-            statement = update(owned.table).where(*where).values({owned.column.name: None})
+            cleared = [owned.column.name, *owned.authored()]
+            statement = update(owned.table).where(*where).values(dict.fromkeys(cleared))
         result = await session.execute(statement)
         counts[owned.spec.erased_as] = int(getattr(result, "rowcount", 0) or 0)
     return counts

@@ -8,6 +8,7 @@ in a worker thread (``asyncio.to_thread``) while the bot keeps serving.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from typing import Final
 
@@ -19,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from bot.stats.rules import StatsSnapshot
 
-__all__ = ["StatsSnapshot", "render_stats_png"]
+__all__ = ["StatsSnapshot", "render_stats_png", "stats_figure"]
 
 
 # Palette. Discord shows images on #313338 (dark theme) or #ffffff (light theme), and no text
@@ -40,9 +41,16 @@ STALLED_ACCENT: Final = "#e69f00"  # orange
 
 WIDTH_PX: Final = 1200
 HEIGHT_PX: Final = 700
-_DPI: Final = 100
+DPI: Final = 100
+# Discord shows an image attachment at most about 550 pixels wide in the chat, so this picture is
+# seen at under half its size: every text is at least MIN_TEXT_PT, 9 pixels tall once shrunk.
+DISCORD_INLINE_WIDTH_PX: Final = 550
+MIN_TEXT_PT: Final = 15
 _MAX_LABEL: Final = 26
-_MAX_WEEK_TICKS: Final = 12
+_PHASE_LINE: Final = 24  # characters per line of a phase name, two lines at most
+_PHASE_LINE_SPACING: Final = 0.9
+_MAX_WEEK_TICKS: Final = 8
+_PANEL_TOP: Final = 0.76
 _MIN_SLOTS: Final = 5  # bar slots reserved on an axis, so one phase or one week is not a slab
 
 
@@ -52,22 +60,31 @@ def render_stats_png(snapshot: StatsSnapshot) -> bytes:
     An empty snapshot (no members, no completions) gives a "No data yet" card instead of empty
     axes, so a new cohort's /stats still explains itself.
     """
-    figure = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI, facecolor=CARD)
-    FigureCanvasAgg(figure)
-    figure.text(
-        0.04, 0.93, _shorten(snapshot.cohort_label, 60), color=TEXT, fontsize=20, weight="bold", va="center"
-    )
-    if snapshot.is_empty:
-        _draw_no_data(figure)
-    else:
-        grid = figure.add_gridspec(1, 2, left=0.2, right=0.97, top=0.82, bottom=0.24, wspace=0.3)
-        _draw_phases(figure.add_subplot(grid[0, 0]), snapshot.members_per_phase)
-        _draw_weeks(figure.add_subplot(grid[0, 1]), snapshot.weekly_completions)
-        _draw_counts(figure, snapshot.active_members, snapshot.stalled_members)
+    figure = stats_figure(snapshot)
     buffer = io.BytesIO()
     # No "Software" chunk: the same snapshot always renders to the same bytes.
     figure.savefig(buffer, format="png", facecolor=CARD, metadata={"Software": None})
     return buffer.getvalue()
+
+
+def stats_figure(snapshot: StatsSnapshot) -> Figure:
+    """The chart as a matplotlib figure (with its Agg canvas), before it is saved."""
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=CARD)
+    FigureCanvasAgg(figure)
+    figure.text(
+        0.03, 0.94, _shorten(snapshot.cohort_label, 60), color=TEXT, fontsize=24, weight="bold", va="center"
+    )
+    if snapshot.is_empty:
+        _draw_no_data(figure)
+    else:
+        # Phases on the left, as tall as the card allows (their names take two lines); weeks on
+        # the right, with room underneath for the slanted dates and the axis label.
+        phases = figure.add_gridspec(1, 1, left=0.255, right=0.5, top=_PANEL_TOP, bottom=0.1)
+        weeks = figure.add_gridspec(1, 1, left=0.6, right=0.98, top=_PANEL_TOP, bottom=0.27)
+        _draw_phases(figure.add_subplot(phases[0, 0]), snapshot.members_per_phase)
+        _draw_weeks(figure.add_subplot(weeks[0, 0]), snapshot.weekly_completions)
+        _draw_counts(figure, snapshot.active_members, snapshot.stalled_members)
+    return figure
 
 
 def _shorten(label: str, limit: int = _MAX_LABEL) -> str:
@@ -83,10 +100,29 @@ def _shorten(label: str, limit: int = _MAX_LABEL) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
+def _wrapped(label: str, width: int = _PHASE_LINE, lines: int = 2) -> str:
+    """A phase name on at most ``lines`` lines of ``width`` characters, cut with an ellipsis after."""
+    cleaned = _shorten(label, 10_000)
+    if lines == 1:
+        return _shorten(cleaned, _MAX_LABEL)
+    wrapped = textwrap.wrap(cleaned, width, break_long_words=True) or ["?"]
+    if len(wrapped) > lines:
+        last = " ".join(wrapped[lines - 1 :])
+        wrapped = [*wrapped[: lines - 1], last[: width - 1].rstrip() + "…"]
+    return "\n".join(wrapped)
+
+
+def _lines_per_phase(axes: Axes, phases: int) -> int:
+    """Two lines per phase name when each bar's slot is tall enough for them, else one."""
+    slot_px = axes.get_position().height * HEIGHT_PX / max(phases, _MIN_SLOTS)
+    line_px = MIN_TEXT_PT * DPI / 72 * _PHASE_LINE_SPACING
+    return 2 if slot_px >= 2 * line_px + 4 else 1
+
+
 def _style_axes(axes: Axes, title: str) -> None:
     axes.set_facecolor(PANEL)
-    axes.set_title(title, color=TEXT, fontsize=14, loc="left", pad=12)
-    axes.tick_params(colors=MUTED_TEXT, labelsize=11, length=0)
+    axes.set_title(title, color=TEXT, fontsize=17, loc="left", pad=12)
+    axes.tick_params(colors=MUTED_TEXT, labelsize=MIN_TEXT_PT, length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)
     axes.set_axisbelow(True)
@@ -97,17 +133,21 @@ def _draw_phases(axes: Axes, members_per_phase: Sequence[tuple[str, int]]) -> No
     if not members_per_phase:
         _panel_message(axes, "No phases yet")
         return
-    labels = [_shorten(label) for label, _ in members_per_phase]
+    labels = [
+        _wrapped(label, lines=_lines_per_phase(axes, len(members_per_phase)))
+        for label, _ in members_per_phase
+    ]
     counts = [count for _, count in members_per_phase]
     positions = range(len(counts))
     bars = axes.barh(positions, counts, color=PHASE_ACCENT, height=0.6)
-    axes.set_yticks(list(positions), labels=labels, color=TEXT)
+    axes.set_yticks(list(positions), labels=labels, color=TEXT, linespacing=_PHASE_LINE_SPACING)
+    axes.set_xlabel("Members", color=MUTED_TEXT, fontsize=MIN_TEXT_PT)
     # The first phase of the roadmap on top; a few phases keep slim bars rather than slabs.
     axes.set_ylim(max(len(counts), _MIN_SLOTS) - 0.5, -0.5)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     axes.grid(axis="x", color=GRID, linewidth=0.8)
     axes.set_xlim(0, max(max(counts), 1) * 1.15)  # room for the labels after the bars
-    axes.bar_label(bars, padding=4, color=TEXT, fontsize=11)
+    axes.bar_label(bars, padding=4, color=TEXT, fontsize=MIN_TEXT_PT)
 
 
 def _draw_weeks(axes: Axes, weekly_completions: Sequence[tuple[str, int]]) -> None:
@@ -115,27 +155,32 @@ def _draw_weeks(axes: Axes, weekly_completions: Sequence[tuple[str, int]]) -> No
     if not any(count for _, count in weekly_completions):
         _panel_message(axes, "No completions yet")
         return
-    labels = [_shorten(label, 12) for label, _ in weekly_completions]
+    # "Jan 19" as "Jan" over "19": eight of them fit side by side, level and legible.
+    labels = [_shorten(label, 12).replace(" ", "\n", 1) for label, _ in weekly_completions]
     counts = [count for _, count in weekly_completions]
     positions = list(range(len(counts)))
     axes.bar(positions, counts, color=WEEKLY_ACCENT, width=0.7)
-    # Keep at most a dozen week labels, always including the latest week.
+    # At most eight week labels, always the latest week.
     step = max(1, -(-len(labels) // _MAX_WEEK_TICKS))
     shown = positions[::-1][::step][::-1]
-    axes.set_xticks(shown, labels=[labels[index] for index in shown], color=TEXT)
+    axes.set_xticks(shown, labels=[labels[index] for index in shown], color=TEXT, linespacing=1.0)
+    axes.set_xlabel("Week starting (Monday, UTC)", color=MUTED_TEXT, fontsize=MIN_TEXT_PT)
+    axes.set_ylabel("Checkpoints completed", color=MUTED_TEXT, fontsize=MIN_TEXT_PT)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(axis="y", color=GRID, linewidth=0.8)
     axes.set_xlim(-0.6, max(len(counts), _MIN_SLOTS) - 0.4)
 
 
 def _draw_counts(figure: Figure, active_members: int, stalled_members: int) -> None:
-    """Two large numbers under the charts, captioned; stalled members in the warning colour."""
+    """Two counts under the title; stalled members in the warning colour."""
     for x, number, caption, colour in (
-        (0.04, active_members, "active members", TEXT),
-        (0.3, stalled_members, "stalled members", STALLED_ACCENT if stalled_members else TEXT),
+        (0.03, active_members, "active member", TEXT),
+        (0.3, stalled_members, "stalled member", STALLED_ACCENT if stalled_members else TEXT),
     ):
-        figure.text(x, 0.12, f"{number:,}", color=colour, fontsize=28, weight="bold", va="center")
-        figure.text(x, 0.05, caption, color=MUTED_TEXT, fontsize=13, va="center")
+        plural = "" if number == 1 else "s"
+        figure.text(
+            x, 0.865, f"{number:,} {caption}{plural}", color=colour, fontsize=18, weight="bold", va="center"
+        )
 
 
 def _draw_no_data(figure: Figure) -> None:
@@ -145,7 +190,7 @@ def _draw_no_data(figure: Figure) -> None:
         0.4,
         "Stats appear once members join the cohort and complete checkpoints.",
         color=MUTED_TEXT,
-        fontsize=15,
+        fontsize=MIN_TEXT_PT + 2,
         ha="center",
         va="center",
     )
@@ -155,5 +200,12 @@ def _panel_message(axes: Axes, message: str) -> None:
     axes.set_xticks([])
     axes.set_yticks([])
     axes.text(
-        0.5, 0.5, message, color=MUTED_TEXT, fontsize=14, ha="center", va="center", transform=axes.transAxes
+        0.5,
+        0.5,
+        message,
+        color=MUTED_TEXT,
+        fontsize=MIN_TEXT_PT,
+        ha="center",
+        va="center",
+        transform=axes.transAxes,
     )

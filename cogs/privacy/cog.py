@@ -19,9 +19,17 @@ from discord.ext import commands
 
 from bot.exports.formats import ExportFormat, export_filename, fit_to_limit
 from bot.privacy.service import PURGE_GRACE, PrivacyService
+from bot.replies import edit_post, edit_reply, reply
 from cogs._checks import answered
 from cogs._ui import ERROR_COLOUR
-from cogs.privacy.render import FORGET_ME_WARNING, TIMED_OUT, TOO_LARGE, erasure_message, my_data_message
+from cogs.privacy.render import (
+    ALREADY_ANSWERED,
+    FORGET_ME_WARNING,
+    TIMED_OUT,
+    TOO_LARGE,
+    erasure_message,
+    my_data_message,
+)
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -49,30 +57,28 @@ class ForgetMeView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self._owner_id:
-            await interaction.response.send_message(
-                "Only the member who asked can confirm their own erasure.", ephemeral=True
-            )
+            await reply(interaction, "Only the member who asked can confirm their own erasure.")
             return False
         return True
 
     @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
         if self._answered:
+            await reply(interaction, ALREADY_ANSWERED)
             return
         self._answered = True
         self.stop()
         report = await self._privacy.forget_me(self._guild_id, self._owner_id)
-        await interaction.response.edit_message(content=erasure_message(report.counts), embed=None, view=None)
+        await edit_reply(interaction, erasure_message(report.counts), embed=None, view=None)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
         if self._answered:
+            await reply(interaction, ALREADY_ANSWERED)
             return
         self._answered = True
         self.stop()
-        await interaction.response.edit_message(
-            content="Cancelled: nothing was deleted.", embed=None, view=None
-        )
+        await edit_reply(interaction, "Cancelled: nothing was deleted.", embed=None, view=None)
 
     async def on_timeout(self) -> None:
         if self._answered or self.message is None:
@@ -81,7 +87,7 @@ class ForgetMeView(discord.ui.View):
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
         with contextlib.suppress(discord.HTTPException):  # the message may be gone already
-            await self.message.edit(content=TIMED_OUT, embed=None, view=self)
+            await edit_post(self.message, content=TIMED_OUT, embed=None, view=self)
 
 
 class PrivacyCog(commands.Cog):
@@ -116,13 +122,14 @@ class PrivacyCog(commands.Cog):
         )
         fitted = fit_to_limit(filename, data.payload, interaction.filesize_limit)
         if fitted is None:
-            await interaction.response.send_message(TOO_LARGE, ephemeral=True)
+            await reply(interaction, TOO_LARGE)
             return
         server = discord.utils.escape_markdown(interaction.guild.name)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             my_data_message(server, data.section_sizes),
             file=discord.File(io.BytesIO(fitted[1]), filename=fitted[0]),
-            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
     @privacy.command(
@@ -139,7 +146,7 @@ class PrivacyCog(commands.Cog):
             description=FORGET_ME_WARNING.format(guild=discord.utils.escape_markdown(interaction.guild.name)),
             colour=ERROR_COLOUR,
         )
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await reply(interaction, embed=embed, view=view)
         view.message = await interaction.original_response()
 
     @commands.Cog.listener("on_member_remove")

@@ -9,13 +9,15 @@ from bot.privacy.rules import erasure_phrases
 
 FORGET_ME_WARNING: Final = (
     "This deletes everything Waypoint stores about you on **{guild}**: your cohort memberships and"
-    " progress, your checkpoint evidence and notes, and your review opt-ins. Review rounds you took"
-    " part in stay, with your name removed. It cannot be undone, and it only affects this server."
+    " progress, your checkpoint evidence and notes, your review opt-ins and the review links you"
+    " wrote. Review rounds you took part in stay, with your name removed: your partners see a former"
+    " member. It cannot be undone, and it only affects this server."
     "\n\nDownload a copy first with `/privacy my-data` if you want one."
 )
 TIMED_OUT: Final = (
     "No answer within a minute, so nothing was deleted. Run `/privacy forget-me` again if you still want to."
 )
+ALREADY_ANSWERED: Final = "That question was already answered; nothing more was done."
 TOO_LARGE: Final = (
     "Your data is larger than the upload limit here, even zipped; please ask a moderator"
     " to contact the bot's operator for a copy."

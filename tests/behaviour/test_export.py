@@ -58,7 +58,7 @@ def parse_csv(payload: bytes) -> list[dict[str, str]]:
 
 
 async def test_moderator_downloads_the_progress_csv(world: World) -> None:
-    result = await world.moderator.slash(world.channel, "export progress")
+    result = await world.moderator.slash(world.channel, "export progress", format="csv")
 
     name, payload = await download(result)
     assert name == "waypoint-study-hall-all-cohorts-progress-2026-01-01.csv"
@@ -71,11 +71,11 @@ async def test_moderator_downloads_the_progress_csv(world: World) -> None:
     assert alice["display_name"] == world.alice.member.display_name  # type: ignore[union-attr]
     assert (alice["cohort"], alice["roadmap"]) == ("Spring", "python-europe")
     assert (alice["checkpoints_done"], alice["checkpoints_total"], alice["percent"]) == ("2", "13", "15.4")
-    assert alice["joined_at"] == "2026-01-01T00:00:00Z"
-    assert alice["last_activity_at"] == "2026-01-01T01:00:00Z"
+    assert alice["joined_at_utc"] == "2026-01-01T00:00:00Z"
+    assert alice["last_activity_at_utc"] == "2026-01-01T01:00:00Z"
     assert (alice["current_phase"], alice["pace"]) == ("Foundations", "ahead")
     bob = by_id[str(world.bob.id)]
-    assert (bob["checkpoints_done"], bob["last_activity_at"], bob["pace"]) == ("0", "", "on track")
+    assert (bob["checkpoints_done"], bob["last_activity_at_utc"], bob["pace"]) == ("0", "", "on track")
 
 
 async def test_moderator_downloads_checkpoints_as_json(world: World) -> None:
@@ -84,11 +84,11 @@ async def test_moderator_downloads_checkpoints_as_json(world: World) -> None:
     name, payload = await download(result)
     assert name == "waypoint-study-hall-spring-checkpoints-2026-01-01.json"
     document = json.loads(payload)
-    assert (document["schema_version"], document["kind"], document["cohort"]) == (1, "checkpoints", "Spring")
+    assert (document["schema_version"], document["kind"], document["cohort"]) == (2, "checkpoints", "Spring")
     assert document["columns"] == list(CHECKPOINT_COLUMNS)
     assert len(document["rows"]) == 2 * 13
     done = [
-        (row["member_id"], row["checkpoint_key"], row["completed_at"], row["evidence_url"])
+        (row["member_id"], row["checkpoint_key"], row["completed_at_utc"], row["evidence_url"])
         for row in document["rows"]
         if row["status"] == "done"
     ]
@@ -143,7 +143,7 @@ async def test_the_moderator_role_may_export(world: World) -> None:
     helper = world.guild.add_member(world.env.create_user("helper"), roles=[helpers])
     await world.moderator.slash(world.channel, "config moderator-role", role=helpers)
 
-    _, payload = await download(await helper.slash(world.channel, "export progress"))
+    _, payload = await download(await helper.slash(world.channel, "export progress", format="csv"))
 
     assert len(parse_csv(payload)) == 2
 
@@ -166,10 +166,12 @@ async def test_an_export_never_contains_another_servers_rows(simcord_env: simcor
     await second.bob.slash(second.channel, "cohort join", cohort="Shared")
 
     for kind in ("progress", "checkpoints"):
-        _, payload = await download(await second.moderator.slash(second.channel, f"export {kind}"))
+        _, payload = await download(
+            await second.moderator.slash(second.channel, f"export {kind}", format="csv")
+        )
         ids = {row["member_id"] for row in parse_csv(payload)}
         assert ids == {str(second.alice.id), str(second.bob.id)}, kind
-    _, payload = await download(await first.moderator.slash(first.channel, "export progress"))
+    _, payload = await download(await first.moderator.slash(first.channel, "export progress", format="csv"))
     assert [row["member_id"] for row in parse_csv(payload)] == [str(first.alice.id)]
 
 
@@ -177,7 +179,7 @@ async def test_hostile_display_names_cannot_inject_formulas(world: World) -> Non
     mallory = world.guild.add_member(world.env.create_user("mallory"), nick=HOSTILE)
     await mallory.slash(world.channel, "cohort join", cohort="Spring")
 
-    _, payload = await download(await world.moderator.slash(world.channel, "export progress"))
+    _, payload = await download(await world.moderator.slash(world.channel, "export progress", format="csv"))
     rows = {row["member_id"]: row for row in parse_csv(payload)}
     assert rows[str(mallory.id)]["display_name"] == "'" + HOSTILE
 
@@ -192,10 +194,10 @@ async def test_hostile_display_names_cannot_inject_formulas(world: World) -> Non
 
 
 async def test_a_file_over_the_upload_limit_is_zipped(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, full = await download(await world.moderator.slash(world.channel, "export checkpoints"))
+    _, full = await download(await world.moderator.slash(world.channel, "export checkpoints", format="csv"))
     monkeypatch.setattr(loaded_cog_module(), "upload_limit", lambda _interaction: len(full) - 1)
 
-    result = await world.moderator.slash(world.channel, "export checkpoints")
+    result = await world.moderator.slash(world.channel, "export checkpoints", format="csv")
 
     name, payload = await download(result)
     assert name == "waypoint-study-hall-all-cohorts-checkpoints-2026-01-01.csv.zip"

@@ -47,7 +47,7 @@ async def attachment_of(result: Any) -> tuple[str, bytes]:
 
 
 async def exported_member_ids(world: World) -> set[str]:
-    result = await world.moderator.slash(world.channel, "export progress")
+    result = await world.moderator.slash(world.channel, "export progress", format="csv")
     _, payload = await attachment_of(result)
     return {row["member_id"] for row in csv.DictReader(io.StringIO(payload.decode("utf-8-sig"), newline=""))}
 
@@ -236,3 +236,26 @@ async def test_departures_survive_a_restart_and_the_job_is_back(
     await run_purge_job(world)
 
     assert await exported_member_ids(world) == {str(world.bob.id)}
+
+
+async def test_after_forget_me_the_review_links_she_wrote_are_gone_from_the_export(world: World) -> None:
+    """Issue (hostile use): erasure followed by /export reviews still showed her links."""
+    for member in (world.alice, world.bob):
+        await member.slash(world.channel, "review join", cohort="Spring")
+    await world.moderator.slash(world.channel, "review pair", cohort="Spring")
+    hers, his = "https://github.com/alice/review-of-bob", "https://github.com/bob/review-of-alice"
+    await world.alice.slash(world.channel, "review done", partner=world.bob, link=hers)
+    await world.bob.slash(world.channel, "review done", partner=world.alice, link=his)
+    asked = await world.alice.slash(world.channel, "privacy forget-me")
+    await world.alice.click(asked.response, label="Delete my data")
+
+    result = await world.moderator.slash(world.channel, "export reviews", format="csv")
+
+    _, payload = await attachment_of(result)
+    rows = list(csv.DictReader(io.StringIO(payload.decode("utf-8-sig"), newline="")))
+    assert hers not in payload.decode("utf-8-sig")
+    assert {(row["reviewer_id"], row["reviewee_id"], row["link"]) for row in rows} == {
+        ("", str(world.bob.id), ""),  # her review of Bob: done, by a former member, no link
+        (str(world.bob.id), "", his),  # his review of her: his words stay
+    }
+    assert all(row["completed_at_utc"] for row in rows)

@@ -106,3 +106,27 @@ async def test_an_unmigrated_database_is_refused(
     assert await run_export(empty, GUILD, None, "progress", "csv", tmp_path / "out.csv") == EXIT_FAILED
     assert "waypoint db upgrade" in capsys.readouterr().err
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "cohort", "expected"),
+    [
+        ("checkpoints", "Sprint", "wrote 27 checkpoint rows of Sprint"),
+        ("progress", "Sprint", "wrote 1 progress row of Sprint"),
+        ("reviews", None, "wrote 10 review rows of every cohort"),
+        ("reviews", "Sprint", "wrote 0 review rows of Sprint"),
+    ],
+)
+async def test_the_summary_line_reads_as_english(
+    settings: Settings,
+    seeded: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    kind: str,
+    cohort: str | None,
+    expected: str,
+) -> None:
+    """Issue: "wrote 208 checkpoints rows"; the kind is an adjective and one row is one row."""
+    assert await run_export(settings, GUILD, cohort, kind, "csv", tmp_path / "out.csv") == EXIT_OK
+
+    assert capsys.readouterr().out.startswith(expected + " in server")

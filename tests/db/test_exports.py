@@ -235,12 +235,12 @@ async def test_progress_csv_has_one_row_per_active_member_with_real_counts(
         "display_name": "Alice",
         "cohort": "Spring",
         "roadmap": "python-europe",
-        "joined_at": "2026-01-05T10:00:00Z",
+        "joined_at_utc": "2026-01-05T10:00:00Z",
         "current_phase": "Foundations",
         "checkpoints_done": "2",  # the retired key is not counted
         "checkpoints_total": "13",
         "percent": "15.4",
-        "last_activity_at": "2026-02-20T08:00:00Z",
+        "last_activity_at_utc": "2026-02-20T08:00:00Z",
         "reviews_given": "1",
         "reviews_received": "1",
         "pace": "ahead",
@@ -248,12 +248,12 @@ async def test_progress_csv_has_one_row_per_active_member_with_real_counts(
     # Bob did no checkpoint, but his last review counts as activity; the anonymised review of
     # him still counts as received.
     assert (bob["checkpoints_done"], bob["percent"], bob["pace"]) == ("0", "0.0", "on track")
-    assert bob["last_activity_at"] == "2026-02-25T11:00:00Z"
+    assert bob["last_activity_at_utc"] == "2026-02-25T11:00:00Z"
     assert (bob["reviews_given"], bob["reviews_received"]) == ("1", "2")
     # Day 56 of the 90-day plan expects 16 checkpoints; Carol has 2.
     assert carol["current_phase"] == "Days 51-60: containers and cloud"
     assert (carol["checkpoints_done"], carol["checkpoints_total"], carol["pace"]) == ("2", "27", "behind")
-    assert carol["last_activity_at"] == "2026-02-12T09:00:00Z"
+    assert carol["last_activity_at_utc"] == "2026-02-12T09:00:00Z"
 
 
 async def test_progress_json_is_one_versioned_document(services: Services, seeded: Seeded) -> None:
@@ -261,7 +261,7 @@ async def test_progress_json_is_one_versioned_document(services: Services, seede
         await export_bytes(services, ExportKind.PROGRESS, ExportFormat.JSON, cohort="spring")
     )
 
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2  # 2: timestamp columns end in _utc
     assert document["kind"] == "progress"
     assert (document["guild_id"], document["cohort"]) == (str(GUILD), "Spring")
     assert document["generated_at"] == "2026-03-02T09:00:00Z"
@@ -269,7 +269,7 @@ async def test_progress_json_is_one_versioned_document(services: Services, seede
     assert [row["member_id"] for row in document["rows"]] == [str(ALICE), str(BOB)]
     assert document["rows"][0]["checkpoints_done"] == 2
     assert document["rows"][0]["percent"] == 15.4
-    assert document["rows"][1]["last_activity_at"] == "2026-02-25T11:00:00Z"
+    assert document["rows"][1]["last_activity_at_utc"] == "2026-02-25T11:00:00Z"
 
 
 async def test_progress_xlsx_cells_are_typed(services: Services, seeded: Seeded) -> None:
@@ -283,7 +283,7 @@ async def test_progress_xlsx_cells_are_typed(services: Services, seeded: Seeded)
     assert alice["member_id"] == str(ALICE)
     assert alice["checkpoints_done"] == 2
     assert alice["percent"] == 15.4
-    assert alice["joined_at"] == datetime(2026, 1, 5, 10, 0)
+    assert alice["joined_at_utc"] == datetime(2026, 1, 5, 10, 0)
     assert len(values) == 4
 
 
@@ -307,13 +307,13 @@ async def test_checkpoint_export_has_every_checkpoint_of_every_member(
     assert {row["phase"] for row in alice} == {"Foundations", "Intermediate", "Advanced"}
     done = {row["checkpoint_key"]: row for row in alice if row["status"] == "done"}
     assert set(done) == {"python-oop-async", "crud-api"}
-    assert done["python-oop-async"]["completed_at"] == "2026-02-10T08:00:00Z"
+    assert done["python-oop-async"]["completed_at_utc"] == "2026-02-10T08:00:00Z"
     assert done["python-oop-async"]["evidence_url"] == "https://github.com/alice/oop"
     assert done["python-oop-async"]["checkpoint_title"] == "Python OOP and async"
     assert done["crud-api"]["evidence_url"] == ""
     opened = [row for row in alice if row["status"] == "open"]
     assert len(opened) == 11
-    assert all(row["completed_at"] == "" and row["evidence_url"] == "" for row in opened)
+    assert all(row["completed_at_utc"] == "" and row["evidence_url"] == "" for row in opened)
     assert all(row["status"] == "open" for row in rows if row["member_id"] == str(BOB))
     carol_done = [
         row["checkpoint_key"] for row in rows if row["member_id"] == str(CAROL) and row["status"] == "done"
@@ -332,7 +332,7 @@ async def test_checkpoint_export_in_json_and_for_one_cohort(services: Services, 
     assert len(document["rows"]) == 27
     first = document["rows"][0]
     assert first["member_id"] == str(CAROL)
-    assert (first["checkpoint_key"], first["status"], first["completed_at"]) == (
+    assert (first["checkpoint_key"], first["status"], first["completed_at_utc"]) == (
         "choose-language",
         "done",
         "2026-02-12T08:00:00Z",
@@ -349,7 +349,7 @@ async def test_review_export_lists_every_round_pair_and_completed_review(
 
     assert list(rows[0]) == list(REVIEW_COLUMNS)
     summary = [
-        (row["round_week"], row["group_id"], row["reviewer_id"], row["reviewee_id"], row["completed_at"])
+        (row["round_week"], row["group_id"], row["reviewer_id"], row["reviewee_id"], row["completed_at_utc"])
         for row in rows
     ]
     pair, trio = str(seeded.groups["pair"]), str(seeded.groups["trio"])
@@ -368,7 +368,7 @@ async def test_review_export_lists_every_round_pair_and_completed_review(
     ]
     assert {row["cohort"] for row in rows} == {"Spring"}
     assert rows[0]["link"] == "https://github.com/bob/pr/1"
-    assert (rows[0]["round_started_at"], rows[0]["due_at"]) == (
+    assert (rows[0]["round_started_at_utc"], rows[0]["due_at_utc"]) == (
         "2026-02-16T17:00:00Z",
         "2026-02-21T17:00:00Z",
     )

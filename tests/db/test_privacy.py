@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, Text, func, select
 
 from bot.container import Services
 from bot.db.models import (
     AuditEntry,
+    Base,
     CheckpointCompletion,
     Cohort,
     CohortMember,
@@ -216,7 +217,7 @@ async def test_after_forget_me_exports_and_my_data_no_longer_show_the_member(
     # The same rounds and pairs, with Alice's side empty. The review of Bob whose reviewer was
     # erased earlier now matches the trio's anonymous seat, so it joins that pair's row.
     trio = [
-        (row["reviewer_id"], row["reviewee_id"], row["completed_at"])
+        (row["reviewer_id"], row["reviewee_id"], row["completed_at_utc"])
         for row in reviews
         if row["round_week"] == "8"
     ]
@@ -233,6 +234,62 @@ async def test_after_forget_me_exports_and_my_data_no_longer_show_the_member(
     assert all(records == [] for records in sections.values())
     # Her membership in the other server is still there.
     assert await progress_ids(services, OTHER_GUILD) == [str(ALICE), str(EVE)]
+
+
+async def text_values(services: Services, guild: int) -> set[str]:
+    """Every text value stored for one server, in every table and column."""
+    found: set[str] = set()
+    async with services.sessions() as session:
+        for table in Base.metadata.tables.values():
+            texts = [column for column in table.columns if isinstance(column.type, String | Text)]
+            if not texts or "guild_id" not in table.columns:
+                continue
+            for row in await session.execute(select(*texts).where(table.c.guild_id == guild)):
+                found.update(value for value in row if isinstance(value, str))
+    return found
+
+
+async def review_export(services: Services) -> list[dict[str, str]]:
+    out = io.BytesIO()
+    await services.exports.write(GUILD, None, ExportKind.REVIEWS, ExportFormat.CSV, out, actor_id=MOD)
+    return csv_rows(out.getvalue())
+
+
+async def test_forget_me_removes_the_review_links_the_member_wrote_and_keeps_the_others(
+    services: Services, seeded: Seeded
+) -> None:
+    """Issue: after forget-me the review links she wrote were still in /export reviews."""
+    written_by_alice = "https://github.com/bob/pr/1"  # her review of Bob
+    written_by_bob = "https://github.com/alice/pr/2"  # Bob's review of her: his words
+    assert written_by_alice in {row["link"] for row in await review_export(services)}
+
+    await services.privacy.forget_me(GUILD, ALICE)
+
+    rows = await review_export(services)
+    assert written_by_alice not in {row["link"] for row in rows}
+    # Bob's record stays whole: his review of her (his link), and hers of him, done, by nobody named.
+    (his,) = [row for row in rows if row["link"] == written_by_bob]
+    assert (his["reviewer_id"], his["reviewee_id"]) == (str(BOB), "")
+    (hers,) = [row for row in rows if row["round_week"] == "7" and row["reviewee_id"] == str(BOB)]
+    assert (hers["reviewer_id"], hers["completed_at_utc"], hers["link"]) == ("", "2026-02-18T10:00:00Z", "")
+    # Nothing she wrote or chose is left anywhere in this server: name, evidence, note, opt-in, link.
+    left = await text_values(services, GUILD)
+    assert not {"Alice", "https://github.com/alice/oop", "python", written_by_alice} & left
+    assert written_by_bob in left
+    # The other server keeps Eve's link to her review of Alice.
+    async with services.sessions() as session:
+        elsewhere = await session.scalar(
+            select(ReviewCompletion.link).where(ReviewCompletion.guild_id == OTHER_GUILD)
+        )
+    assert elsewhere == "https://elsewhere.example"
+
+
+async def test_forget_me_of_a_reviewee_keeps_the_reviewers_link(services: Services, seeded: Seeded) -> None:
+    await services.privacy.forget_me(GUILD, BOB)
+
+    links = {row["link"] for row in await review_export(services)}
+    assert "https://github.com/bob/pr/1" in links  # Alice wrote it about Bob's code
+    assert "https://github.com/alice/pr/2" not in links  # Bob wrote it
 
 
 async def test_forget_me_of_a_moderator_anonymises_what_they_authored(

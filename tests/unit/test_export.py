@@ -46,12 +46,12 @@ def progress_row(**overrides: object) -> tuple[object, ...]:
         "display_name": "Ada",
         "cohort": "spring-2026",
         "roadmap": "backend",
-        "joined_at": JOINED,
+        "joined_at_utc": JOINED,
         "current_phase": "Databases",
         "checkpoints_done": 12,
         "checkpoints_total": 60,
         "percent": 20.0,
-        "last_activity_at": None,
+        "last_activity_at_utc": None,
         "reviews_given": 3,
         "reviews_received": 2,
         "pace": "on track",
@@ -176,7 +176,7 @@ def test_neutralise_cell_prefixes_a_quote(prefix: str) -> None:
     assert neutralise_cell(prefix + "1") == "'" + prefix + "1"
 
 
-@pytest.mark.parametrize("text", ["", "Ada", " =1", "1-2", "'quoted"])
+@pytest.mark.parametrize("text", ["", "Ada", "1-2", "'quoted", "  Ada", "a =1"])
 def test_neutralise_cell_keeps_harmless_text(text: str) -> None:
     assert neutralise_cell(text) == text
 
@@ -259,13 +259,13 @@ def test_json_document_has_version_meta_columns_and_rows() -> None:
     generated_at = datetime(2026, 11, 24, 18, 5, tzinfo=UTC)
 
     document = json_document(
-        [progress_row(display_name='Zoë, "=1"', last_activity_at=JOINED)],
+        [progress_row(display_name='Zoë, "=1"', last_activity_at_utc=JOINED)],
         generated_at=generated_at,
         guild_id=SNOWFLAKE + 1,
         cohort=None,
     )
 
-    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 1
+    assert document["schema_version"] == EXPORT_SCHEMA_VERSION == 2  # 2: timestamp columns end in _utc
     assert document["kind"] == "progress"
     assert document["generated_at"] == "2026-11-24T18:05:00Z"
     assert document["guild_id"] == str(SNOWFLAKE + 1)
@@ -277,12 +277,12 @@ def test_json_document_has_version_meta_columns_and_rows() -> None:
             "display_name": 'Zoë, "=1"',
             "cohort": "spring-2026",
             "roadmap": "backend",
-            "joined_at": "2026-09-01T08:30:15Z",
+            "joined_at_utc": "2026-09-01T08:30:15Z",
             "current_phase": "Databases",
             "checkpoints_done": 12,
             "checkpoints_total": 60,
             "percent": 20.0,
-            "last_activity_at": "2026-09-01T08:30:15Z",
+            "last_activity_at_utc": "2026-09-01T08:30:15Z",
             "reviews_given": 3,
             "reviews_received": 2,
             "pace": "on track",
@@ -355,7 +355,7 @@ def xlsx_sheet(
 
 
 def test_xlsx_cells_keep_their_types() -> None:
-    sheet, _ = xlsx_sheet([progress_row(last_activity_at=None)])
+    sheet, _ = xlsx_sheet([progress_row(last_activity_at_utc=None)])
 
     header = [cell.value for cell in sheet[1]]
     values = dict(zip(PROGRESS_COLUMNS, sheet[2], strict=True))
@@ -366,10 +366,10 @@ def test_xlsx_cells_keep_their_types() -> None:
     assert values["checkpoints_done"].value == 12
     assert isinstance(values["checkpoints_done"].value, int)
     assert values["percent"].value == 20.0
-    assert values["joined_at"].value == datetime(2026, 9, 1, 8, 30, 15)  # naive UTC, to the second
-    assert values["joined_at"].is_date
-    assert values["joined_at"].number_format == "yyyy-mm-dd hh:mm:ss"
-    assert values["last_activity_at"].value is None
+    assert values["joined_at_utc"].value == datetime(2026, 9, 1, 8, 30, 15)  # naive UTC, to the second
+    assert values["joined_at_utc"].is_date
+    assert values["joined_at_utc"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert values["last_activity_at_utc"].value is None
     # Snowflakes stay exact as text; Excel's doubles would round the last digits.
     assert values["member_id"].value == str(SNOWFLAKE)
     assert values["member_id"].data_type == "s"
@@ -377,7 +377,7 @@ def test_xlsx_cells_keep_their_types() -> None:
 
 def test_xlsx_converts_other_offsets_to_utc() -> None:
     new_york = timezone(timedelta(hours=-5))
-    sheet, _ = xlsx_sheet([progress_row(joined_at=datetime(2026, 1, 1, 22, 0, tzinfo=new_york))])
+    sheet, _ = xlsx_sheet([progress_row(joined_at_utc=datetime(2026, 1, 1, 22, 0, tzinfo=new_york))])
 
     assert sheet["E2"].value == datetime(2026, 1, 2, 3, 0)
 

@@ -85,3 +85,29 @@ def test_member_ids_are_erasable_and_sections_are_distinct() -> None:
 
 def test_every_erasure_count_has_its_wording() -> None:
     assert sorted(erasure_kinds()) == sorted(COUNT_WORDING)
+
+
+@pytest.mark.parametrize(("table", "column"), COLUMNS)
+def test_text_in_a_row_that_stays_is_cleared_with_its_author_or_says_why_it_stays(
+    table: Table, column: Column[Any]
+) -> None:
+    """Erasure removes every text a member wrote (issue: hostile use, erasure then export)."""
+    found = declaration(column)
+    if not isinstance(found, MemberText) or found.erase is Erasure.DELETE_ROW:
+        return
+    if found.erase is Erasure.CLEAR:
+        assert found.author in table.columns, f"{table.name}.{column.name}: its author is not a column here"
+        author = declaration(table.columns[found.author])
+        assert isinstance(author, MemberId) and author.erase is Erasure.SET_NULL
+        assert column.nullable, f"{table.name}.{column.name} is cleared to NULL, so it must be nullable"
+    else:
+        assert found.erase is Erasure.KEEP and found.kept_because, (
+            f"{table.name}.{column.name} outlives its author: clear it with member_text(Erasure.CLEAR,"
+            " author=...) or say why it stays (kept_because=...)"
+        )
+
+
+def test_a_review_link_is_the_reviewers_words() -> None:
+    link = declaration(Base.metadata.tables["review_completions"].c.link)
+
+    assert link == MemberText(Erasure.CLEAR, author="reviewer_id")

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from bot.exports.formats.common import (
     CHECKPOINT_COLUMNS,
+    EXPORT_SCHEMA_VERSION,
     PROGRESS_COLUMNS,
     REVIEW_COLUMNS,
     ExportFormat,
     ExportTooLargeError,
     Row,
     neutralise_cell,
+    starts_like_formula,
 )
 from bot.exports.formats.csv_writer import iter_csv, write_csv
 from bot.exports.formats.json_writer import iter_json, write_json
 from bot.exports.formats.upload import export_filename, fit_to_limit
 from bot.exports.formats.xlsx_writer import write_xlsx
-from bot.kernel.serial import EXPORT_SCHEMA_VERSION
 
 __all__ = [
     "CHECKPOINT_COLUMNS",
@@ -35,6 +36,7 @@ __all__ = [
     "iter_csv",
     "iter_json",
     "neutralise_cell",
+    "starts_like_formula",
     "write_csv",
     "write_json",
     "write_xlsx",

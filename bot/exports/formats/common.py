@@ -9,9 +9,16 @@ identifiers follow ``bot.kernel.serial``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
+
+from bot.kernel.text import INVISIBLE, is_hidden
+
+# Version 2: timestamp columns end in ``_utc`` (``completed_at_utc``). The personal-data document
+# of ``/privacy my-data`` has its own version (``bot.kernel.serial``).
+EXPORT_SCHEMA_VERSION: Final = 2
 
 
 class ExportFormat(StrEnum):
@@ -31,12 +38,12 @@ PROGRESS_COLUMNS: Final = (
     "display_name",
     "cohort",
     "roadmap",
-    "joined_at",
+    "joined_at_utc",
     "current_phase",
     "checkpoints_done",
     "checkpoints_total",
     "percent",
-    "last_activity_at",
+    "last_activity_at_utc",
     "reviews_given",
     "reviews_received",
     "pace",
@@ -51,25 +58,44 @@ CHECKPOINT_COLUMNS: Final = (
     "checkpoint_key",
     "checkpoint_title",
     "status",
-    "completed_at",
+    "completed_at_utc",
     "evidence_url",
 )
 
 REVIEW_COLUMNS: Final = (
     "cohort",
     "round_week",
-    "round_started_at",
-    "due_at",
+    "round_started_at_utc",
+    "due_at_utc",
     "group_id",
     "reviewer_id",
     "reviewee_id",
-    "completed_at",
+    "completed_at_utc",
     "link",
 )
 
-# Spreadsheet programs read a cell that starts with one of these as a formula (tab and carriage
-# return because some of them strip leading whitespace first and then see the formula).
-FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheet programs read a cell that starts with one of these as a formula.
+FORMULA_STARTS: Final = ("=", "+", "-", "@")
+# A cell starting with a tab or a carriage return is neutralised whatever follows: some programs
+# turn them into cell or row breaks on import.
+BREAK_STARTS: Final = ("\t", "\r")
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula, even after trimming it.
+
+    Importing with "Trim spaces" (LibreOffice) or pasting into Excel strips leading spaces, tabs,
+    line breaks, no-break spaces and other blanks, so ``" =1+1"`` becomes ``=1+1``: the first
+    character that is neither whitespace nor invisible (zero-width space, BOM, control
+    characters) decides.
+    """
+    if text.startswith(BREAK_STARTS):
+        return True
+    for character in text:
+        if character.isspace() or is_hidden(character):
+            continue
+        return character in FORMULA_STARTS
+    return False
 
 
 def neutralise_cell(text: str) -> str:
@@ -77,13 +103,24 @@ def neutralise_cell(text: str) -> str:
 
     Display names, titles and evidence links are typed by members. Opened in Excel, LibreOffice
     or Google Sheets, a cell such as ``=HYPERLINK("http://evil", "click")`` or a DDE payload
-    would run as a formula on the moderator's machine. The leading apostrophe makes the program
-    show the text as text (OWASP's advice for CSV injection). Only strings go through here:
-    numbers stay numbers, so a negative count is never altered.
+    would run as a formula on the moderator's machine; so would ``" =..."`` once the import
+    trims spaces (``starts_like_formula``). The leading apostrophe makes the program show the
+    text as text (OWASP's advice for CSV injection). Only strings go through here: numbers stay
+    numbers, so a negative count is never altered.
     """
-    if text.startswith(FORMULA_TRIGGERS):
+    if starts_like_formula(text):
         return "'" + text
     return text
+
+
+# A cheap test over many cells joined behind NUL separators (see ``csv_writer``): it matches every
+# cell ``starts_like_formula`` flags (and a few more, which are then checked one by one): a formula
+# character, or any first character that is not a letter, digit or common punctuation (blanks,
+# controls, invisible characters, emoji).
+_PLAIN_FIRST: Final = r"\w!\"#$%&'()*,./:;<>?\[\]^`{|}~"
+MAYBE_FORMULA_AFTER_NUL: Final = re.compile(
+    r"\x00(?:[=+\-@" + re.escape("".join(sorted(INVISIBLE))) + r"]|[^" + _PLAIN_FIRST + r"])"
+)
 
 
 def check_width(columns: Sequence[str], row: Sequence[object]) -> None:

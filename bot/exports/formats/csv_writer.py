@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from itertools import islice
 from typing import BinaryIO, Final, cast
 
-from bot.exports.formats.common import Row, check_width, neutralise_cell
+from bot.exports.formats.common import MAYBE_FORMULA_AFTER_NUL, Row, check_width, neutralise_cell
 from bot.kernel.serial import CLOCK_MINUTES, CLOCK_SECONDS, DAY_PREFIXES, format_timestamp
 
 _UTF8_BOM: Final = "\ufeff".encode()
@@ -22,9 +22,9 @@ _TIMESTAMP_TYPES: Final = frozenset({datetime, _NONE_TYPE})
 # RFC 4180: a field holding the separator, a double quote or a line break must be quoted.
 _NEEDS_QUOTES: Final = re.compile(r'[",\r\n]')
 # A text column is checked in one pass by joining its cells behind NUL separators: every cell
-# start is then a NUL followed by the cell's first character. A NUL inside a cell can only
-# raise a false alarm, which merely sends the column down the cell-by-cell path.
-_JOINED_FORMULA_START: Final = re.compile(r"\x00[=+\-@\t\r]")
+# start is then a NUL followed by the cell's first character (``MAYBE_FORMULA_AFTER_NUL``). A NUL
+# inside a cell can only raise a false alarm, which merely sends the column down the cell-by-cell
+# path.
 
 
 def _csv_field(value: str) -> str:
@@ -65,7 +65,7 @@ def _csv_column(values: tuple[object, ...]) -> Sequence[str]:
     if kinds <= _TEXT_TYPES:
         texts = cast("tuple[str | None, ...]", values)
         joined = "\x00" + "\x00".join(filter(None, texts))
-        if _JOINED_FORMULA_START.search(joined) is None and _NEEDS_QUOTES.search(joined) is None:
+        if MAYBE_FORMULA_AFTER_NUL.search(joined) is None and _NEEDS_QUOTES.search(joined) is None:
             return (
                 ["" if text is None else text for text in texts]
                 if has_empty

@@ -1,4 +1,4 @@
-"""JSON exports: one document (schema version 1) with a row object per line, streamed in batches."""
+"""JSON exports: one document (schema version 2) with a row object per line, streamed in batches."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import BinaryIO, Final
 
-from bot.exports.formats.common import Row, check_width
-from bot.kernel.serial import EXPORT_SCHEMA_VERSION, id_as_text, is_id_column, json_encoder
+from bot.exports.formats.common import EXPORT_SCHEMA_VERSION, Row, check_width
+from bot.kernel.serial import id_as_text, is_id_column, json_encoder
 
 _JSON_BATCH_ROWS: Final = 2_000
 _RESERVED_JSON_KEYS: Final = frozenset({"schema_version", "kind", "columns", "rows"})
@@ -32,9 +32,9 @@ def _records(batch: list[Row], columns: Sequence[str], id_positions: list[int]) 
 def iter_json(
     kind: str, meta: Mapping[str, object], columns: Sequence[str], rows: Iterable[Row]
 ) -> Iterator[bytes]:
-    """Stream one JSON document as UTF-8 chunks. The shape (schema version 1)::
+    """Stream one JSON document as UTF-8 chunks. The shape (schema version 2)::
 
-        {"schema_version": 1, "kind": "progress",
+        {"schema_version": 2, "kind": "progress",
          "generated_at": "2026-11-24T18:05:00Z", "guild_id": "1234...", "cohort": "spring",
          "columns": ["member_id", "display_name", ...],
          "rows": [

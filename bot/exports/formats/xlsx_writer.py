@@ -12,7 +12,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from bot.exports.formats.common import FORMULA_TRIGGERS, ExportTooLargeError, Row, check_width
+from bot.exports.formats.common import ExportTooLargeError, Row, check_width, starts_like_formula
 from bot.kernel.serial import is_id_column
 
 XLSX_MAX_DATA_ROWS: Final = 1_048_576 - 1  # Excel's sheet height, less the header row
@@ -32,7 +32,8 @@ def write_xlsx(sheet_title: str, columns: Sequence[str], rows: Iterable[Row], ou
 
     Uses openpyxl's write-only mode, which streams rows to disk instead of building the sheet
     in memory. Cell types: ``int`` and ``float`` stay numbers, timestamps become real Excel
-    datetimes (naive, in UTC, as Excel has no time zones) with a ``yyyy-mm-dd hh:mm:ss`` format,
+    datetimes (naive, in UTC, as Excel has no time zones; their columns say so by ending in ``_utc``)
+    with a ``yyyy-mm-dd hh:mm:ss`` format,
     ``None`` an empty cell. Identifier columns (``*_id``) are text so Excel keeps every digit of
     a snowflake. Text is always stored as text: openpyxl would turn ``=...`` into a formula and
     ``#N/A`` into an error, so such cells are forced to the string type and, when they start
@@ -48,7 +49,7 @@ def write_xlsx(sheet_title: str, columns: Sequence[str], rows: Iterable[Row], ou
     sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
     sheet.freeze_panes = "A2"
     for index, name in enumerate(columns, start=1):
-        wide = name.endswith("_at") or name.endswith(("url", "link"))
+        wide = name.endswith(("_at", "_utc", "url", "link"))
         sheet.column_dimensions[get_column_letter(index)].width = max(len(name) + 2, 20 if wide else 12)
 
     bold = Font(bold=True)
@@ -81,7 +82,7 @@ def _xlsx_converter(sheet: object, column: str) -> Callable[[object], object]:
     identifier = is_id_column(column)
 
     def text_cell(text: str) -> object:
-        formula_like = text.startswith(FORMULA_TRIGGERS)
+        formula_like = starts_like_formula(text)
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
         if "\r" in text:
             # XML turns a raw carriage return into a line feed on reading; do it knowingly.
