@@ -139,6 +139,7 @@ class PromptModeration(PromptUseCases):
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            fits = rules.calendar_fits(cohort.start_date, roadmap)
             changed = _move_slot(cohort, new_weekday, new_time, new_zone)
             changed += _move_channel_and_role(cohort, channel_id, role_id)
             next_week, next_at = _next_post(cohort, roadmap, now)
@@ -152,9 +153,7 @@ class PromptModeration(PromptUseCases):
             next_week=next_week,
             next_at=next_at,
             changed=tuple(changed),
-            unschedulable_start=None
-            if rules.calendar_fits(cohort.start_date, roadmap)
-            else cohort.start_date,
+            unschedulable_start=None if fits else cohort.start_date,
         )
 
 

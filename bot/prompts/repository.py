@@ -207,12 +207,12 @@ class CustomPromptRepository:
                 .returning(CustomPrompt.id)
             )
             return await self._session.scalar(statement) is not None
-        try:  # pragma: no cover - other backends: a savepoint absorbs the lost race
+        try:  # other backends: a savepoint absorbs the lost race
             async with self._session.begin_nested():
                 self._session.add(CustomPrompt(**values))
-        except IntegrityError:  # pragma: no cover
+        except IntegrityError:
             return False
-        return True  # pragma: no cover
+        return True
 
 
 class PromptCohortRepository:

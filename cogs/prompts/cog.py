@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Longest values Discord lets members type; beyond these the bot, not Discord, answers.
+# What Discord lets a moderator type: up to these lengths the bot answers (a cohort name is at
+# most 50 characters, so a longer one gets the bot's own refusal); weeks start at 1.
 CohortName = app_commands.Range[str, 1, 100]
 Week = app_commands.Range[int, 1]
 NO_PINGS = discord.AllowedMentions.none()
