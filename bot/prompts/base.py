@@ -14,10 +14,22 @@ from bot.clock import Clock
 from bot.cohorts.resolve import prompt_slot
 from bot.content import RoadmapCatalog
 from bot.db.models import Cohort
+from bot.kernel.errors import ConflictError
 from bot.kernel.roadmap import Roadmap
+from bot.kernel.text import echo
 from bot.prompts import rules
 from bot.prompts.repository import CustomPromptRepository, PromptCohortRepository
 from bot.prompts.rules import PromptContent
+
+
+def require_calendar(cohort: Cohort, roadmap: Roadmap) -> None:
+    """Refuse, in one sentence, a cohort whose start date leaves no weeks to compute prompts for."""
+    if not rules.calendar_fits(cohort.start_date, roadmap):
+        raise ConflictError(
+            f"**{echo(cohort.name)}** starts on {cohort.start_date.isoformat()}, a date I can't "
+            "schedule weekly prompts around, so none are posted for it. "
+            "Create a new cohort with a real start date."
+        )
 
 
 def slot_instant(cohort: Cohort, week: int) -> datetime:

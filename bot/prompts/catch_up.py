@@ -54,6 +54,14 @@ class PromptCatchUp(PromptUseCases):
                 "guild=%s cohort=%s: roadmap %r is gone", row.guild_id, row.cohort_id, row.roadmap_key
             )
             return None
+        if not rules.calendar_fits(row.start_date, roadmap):
+            log.warning(
+                "guild=%s cohort=%s starts on %s: no prompts to catch up",
+                row.guild_id,
+                row.cohort_id,
+                row.start_date,
+            )
+            return None
         decision = slots.catch_up_decision(row.slot, row.start_date, last, now, self._grace)
         if decision.nothing_to_do:
             return None

@@ -12,12 +12,12 @@ from datetime import datetime, time
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts.resolve import cohort_named, cohort_week, prompt_slot, roadmap_of
-from bot.db.models import Cohort, CustomPrompt, PromptPost
+from bot.db.models import Cohort, PromptPost
 from bot.kernel import slots
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.roadmap import Roadmap
 from bot.prompts import rules
-from bot.prompts.base import PromptUseCases, compose_week, slot_instant
+from bot.prompts.base import PromptUseCases, compose_week, require_calendar, slot_instant
 from bot.prompts.repository import DELIVERED, CustomPromptRepository, PromptPostRepository
 from bot.prompts.views import CustomPromptChange, PauseChange, PromptPreview, ResumeChange, ScheduleChange
 
@@ -33,6 +33,7 @@ class PromptModeration(PromptUseCases):
         async with self._sessions() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            require_calendar(cohort, roadmap)
             target, due_at, row = await _preview_target(session, cohort, roadmap, week, now)
             content = await compose_week(session, cohort, roadmap, target, now)
         return PromptPreview(
@@ -70,44 +71,48 @@ class PromptModeration(PromptUseCases):
             cohort = await cohort_named(session, guild_id, cohort_name)
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
             changed = cohort.prompts_paused
+            fits = rules.calendar_fits(cohort.start_date, roadmap)
             if changed:
+                # A paused cohort can always be resumed, even one whose weeks can't be computed.
                 cohort.prompts_paused = False
-                skipped = await _skip_paused_weeks(session, cohort, roadmap, now)
+                skipped = await _skip_paused_weeks(session, cohort, roadmap, now) if fits else []
             next_week, next_at = _next_post(cohort, roadmap, now)
         if changed:
             log.info("guild=%s cohort=%s prompts resumed, skipped weeks %s", guild_id, cohort.id, skipped)
-        return ResumeChange(cohort.name, changed, tuple(skipped), next_week, next_at)
+        return ResumeChange(
+            cohort.name,
+            changed,
+            tuple(skipped),
+            next_week,
+            next_at,
+            unschedulable_start=None if fits else cohort.start_date,
+        )
 
     async def add_custom(
         self, guild_id: int, cohort_name: str, week: int, text: str, author_id: int
     ) -> CustomPromptChange:
-        """Save (or replace) the moderators' own text for one week."""
+        """Save (or replace) the moderators' own text for one week; the last of two at once wins."""
         cleaned = rules.clean_custom_text(text)
         now = self._clock()
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            rules.validate_week(roadmap_of(self._catalog, cohort.roadmap_key), week)
-            customs = CustomPromptRepository(session)
-            existing = await customs.get(cohort.id, week)
-            if existing is None:
-                customs.add(
-                    CustomPrompt(
-                        guild_id=cohort.guild_id,
-                        cohort_id=cohort.id,
-                        week=week,
-                        text=cleaned,
-                        author_id=author_id,
-                        created_at=now,
-                    )
-                )
-            else:
-                existing.text, existing.author_id, existing.created_at = cleaned, author_id, now
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            rules.validate_week(roadmap, week)
+            require_calendar(cohort, roadmap)
+            replaced = await CustomPromptRepository(session).save(
+                guild_id=cohort.guild_id,
+                cohort_id=cohort.id,
+                week=week,
+                text=cleaned,
+                author_id=author_id,
+                now=now,
+            )
             row = await PromptPostRepository(session).get(cohort.id, week)
         log.info("guild=%s user=%s cohort=%s custom prompt for week %s", guild_id, author_id, cohort.id, week)
         return CustomPromptChange(
             cohort_name=cohort.name,
             week=week,
-            replaced=existing is not None,
+            replaced=replaced,
             already_posted=row is not None and row.status in DELIVERED,
             due_at=slot_instant(cohort, week),
             length=len(cleaned),
@@ -134,6 +139,7 @@ class PromptModeration(PromptUseCases):
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            fits = rules.calendar_fits(cohort.start_date, roadmap)
             changed = _move_slot(cohort, new_weekday, new_time, new_zone)
             changed += _move_channel_and_role(cohort, channel_id, role_id)
             next_week, next_at = _next_post(cohort, roadmap, now)
@@ -147,6 +153,7 @@ class PromptModeration(PromptUseCases):
             next_week=next_week,
             next_at=next_at,
             changed=tuple(changed),
+            unschedulable_start=None if fits else cohort.start_date,
         )
 
 
@@ -213,7 +220,7 @@ def _move_channel_and_role(cohort: Cohort, channel_id: int | None, role_id: int 
 
 def _next_post(cohort: Cohort, roadmap: Roadmap, now: datetime) -> tuple[int | None, datetime | None]:
     """The next automatic post, or (None, None) when nothing more will be posted."""
-    if cohort.finished_at is not None:
+    if cohort.finished_at is not None or not rules.calendar_fits(cohort.start_date, roadmap):
         return None, None
     week, at = rules.next_post(prompt_slot(cohort), cohort.start_date, now)
     return min(week, rules.closing_week(roadmap)), at

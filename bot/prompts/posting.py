@@ -20,8 +20,9 @@ from bot.cohorts.resolve import cohort_named, cohort_week, prompt_slot, roadmap_
 from bot.db.models import Cohort
 from bot.kernel import slots
 from bot.kernel.errors import ConflictError
+from bot.kernel.text import echo
 from bot.prompts import rules
-from bot.prompts.base import PromptUseCases, compose_week, slot_instant
+from bot.prompts.base import PromptUseCases, compose_week, require_calendar, slot_instant
 from bot.prompts.repository import (
     DELIVERED,
     FAILED,
@@ -76,10 +77,11 @@ class PromptPosting(PromptUseCases):
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            require_calendar(cohort, roadmap)
             week = cohort_week(cohort, now)
             if week < 1:
                 raise ConflictError(
-                    f"**{cohort.name}** starts on {cohort.start_date.isoformat()}: "
+                    f"**{echo(cohort.name)}** starts on {cohort.start_date.isoformat()}: "
                     "there is no week to post before then."
                 )
             week = min(week, rules.closing_week(roadmap))
@@ -142,6 +144,14 @@ class PromptPosting(PromptUseCases):
                 cohort.guild_id,
                 cohort.id,
                 cohort.roadmap_key,
+            )
+            return None
+        if not rules.calendar_fits(cohort.start_date, roadmap):
+            log.warning(
+                "guild=%s cohort=%s starts on %s, outside the dates prompts can be computed for; no prompt",
+                cohort.guild_id,
+                cohort.id,
+                cohort.start_date,
             )
             return None
         week = min(week, rules.closing_week(roadmap))

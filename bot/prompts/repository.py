@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -169,8 +170,49 @@ class CustomPromptRepository:
         statement = select(CustomPrompt).where(CustomPrompt.cohort_id == cohort_id, CustomPrompt.week == week)
         return await self._session.scalar(statement)
 
-    def add(self, prompt: CustomPrompt) -> None:
-        self._session.add(prompt)
+    async def save(
+        self, *, guild_id: int, cohort_id: int, week: int, text: str, author_id: int, now: datetime
+    ) -> bool:
+        """Store the week's text, replacing any there is; True when it replaced one.
+
+        An upsert, so two moderators saving the same week at once both succeed: the later one
+        replaces the earlier one and is told so, and nobody meets a unique-key error.
+        """
+        values = {
+            "guild_id": guild_id,
+            "cohort_id": cohort_id,
+            "week": week,
+            "text": text,
+            "author_id": author_id,
+            "created_at": now,
+        }
+        if not await self._insert_if_new(values):
+            await self._session.execute(
+                update(CustomPrompt)
+                .where(CustomPrompt.cohort_id == cohort_id, CustomPrompt.week == week)
+                .values(text=text, author_id=author_id, created_at=now)
+            )
+            return True
+        return False
+
+    async def _insert_if_new(self, values: dict[str, Any]) -> bool:
+        """Insert the row unless the (cohort, week) has one; False when it had (or just got) one."""
+        dialect = self._session.get_bind().dialect.name
+        if dialect in {"sqlite", "postgresql"}:
+            insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+            statement = (
+                insert(CustomPrompt)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["cohort_id", "week"])
+                .returning(CustomPrompt.id)
+            )
+            return await self._session.scalar(statement) is not None
+        try:  # other backends: a savepoint absorbs the lost race
+            async with self._session.begin_nested():
+                self._session.add(CustomPrompt(**values))
+        except IntegrityError:
+            return False
+        return True
 
 
 class PromptCohortRepository:

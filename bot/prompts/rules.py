@@ -15,9 +15,13 @@ from zoneinfo import ZoneInfo
 from bot.kernel import calendar, slots
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.roadmap import Roadmap
+from bot.kernel.text import clean_text, echo_code
 
 MAX_CUSTOM_PROMPT = 1500
 MAX_LISTED_CHECKPOINTS = 5
+# Room on either side of a cohort's calendar: a local slot can fall a day away in UTC, and a post
+# counts the activity of the week before it.
+CALENDAR_MARGIN = timedelta(days=14)
 
 
 class PromptKind(StrEnum):
@@ -72,15 +76,23 @@ def validate_week(roadmap: Roadmap, week: int) -> None:
 
 
 def clean_custom_text(text: str) -> str:
-    """A moderator's prompt, trimmed; empty or over-long text is refused."""
-    cleaned = text.strip()
-    if not cleaned:
+    """A moderator's prompt, trimmed and NFC; empty, hidden-character or over-long text is refused.
+
+    Markup is the moderators' to use: the text is shown as they wrote it.
+    """
+    if not text.strip():
         raise InvalidInputError("A custom prompt needs some text.")
-    if len(cleaned) > MAX_CUSTOM_PROMPT:
-        raise InvalidInputError(
-            f"A custom prompt can be at most {MAX_CUSTOM_PROMPT} characters (yours has {len(cleaned)})."
-        )
-    return cleaned
+    return clean_text(text, field="A custom prompt", max_length=MAX_CUSTOM_PROMPT)
+
+
+def calendar_fits(start: date, roadmap: Roadmap) -> bool:
+    """Whether every week from ``start`` to the closing message has dates the calendar can hold.
+
+    Cohorts made before start dates were checked may start on 0001-01-01 or 9999-12-31; their
+    slots would fall outside the years a date can have, so no prompt is computed for them.
+    """
+    span = timedelta(days=7 * (closing_week(roadmap) + 1))
+    return date.min + CALENDAR_MARGIN <= start <= date.max - span - CALENDAR_MARGIN
 
 
 # --- which week, and when -------------------------------------------------------------------------
@@ -154,7 +166,7 @@ def checkpoints_due(roadmap: Roadmap, start: date, week: int) -> tuple[str, tupl
 def activity_line(week: int, completers_last_week: int, member_count: int, cohort_name: str) -> str:
     """One line on how the cohort is doing, from how many members completed something last week."""
     if member_count <= 0:
-        return f"No members yet: join with `/cohort join cohort:{cohort_name}`."
+        return f"No members yet: join with `/cohort join cohort:{echo_code(cohort_name, 100)}`."
     members = "member" if member_count == 1 else "members"
     if week <= 1 and completers_last_week == 0:
         return f"Week one: {member_count} {members} starting together. Good luck!"

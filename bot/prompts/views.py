@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.kernel import slots
 from bot.prompts.rules import PromptContent
@@ -69,6 +69,8 @@ class ResumeChange:
     skipped_weeks: tuple[int, ...]
     next_week: int | None
     next_at: datetime | None
+    # Set when the cohort's start date leaves no weeks to compute: no prompts are posted for it.
+    unschedulable_start: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class ScheduleChange:
     next_week: int | None
     next_at: datetime | None
     changed: tuple[str, ...]
+    unschedulable_start: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

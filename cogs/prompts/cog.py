@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.prompts.service import PromptService
 from bot.prompts.views import PostedBefore
+from bot.replies import edit_reply, reply
 from bot.scheduling import PROMPT_JOB_PREFIX, PostPacer
 from cogs import _autocomplete
 from cogs._checks import answered, moderator_only
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
     from bot.app import WaypointBot
 
 log = logging.getLogger(__name__)
+
+# What Discord lets a moderator type: up to these lengths the bot answers (a cohort name is at
+# most 50 characters, so a longer one gets the bot's own refusal); weeks start at 1.
+CohortName = app_commands.Range[str, 1, 100]
+Week = app_commands.Range[int, 1]
+NO_PINGS = discord.AllowedMentions.none()
 
 
 class PromptsCog(commands.Cog):
@@ -62,7 +69,7 @@ class PromptsCog(commands.Cog):
         for cohort_id, slot in cohort_slots:
             self._bot.scheduling.weekly(PROMPT_JOB_PREFIX, cohort_id, slot, self._delivery.fire)
         self._bot.scheduling.on_start("prompts", self._delivery.catch_up)
-        log.info("scheduled weekly prompts for %d cohorts", len(cohort_slots))
+        log.info("scheduled weekly prompts for %s", render.count(len(cohort_slots), "cohort"))
 
     async def cog_unload(self) -> None:
         self._bot.scheduling.remove(PROMPT_JOB_PREFIX)
@@ -81,27 +88,27 @@ class PromptsCog(commands.Cog):
     async def preview(
         self,
         interaction: discord.Interaction[Any],
-        cohort: str,
-        week: int | None = None,
+        cohort: CohortName,
+        week: Week | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         preview = await self._prompts.preview(interaction.guild_id, cohort, week)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             render.preview_text(preview),
             embed=render.prompt_embed(preview.content),
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
+            allowed_mentions=NO_PINGS,
         )
 
     @prompts.command(name="post-now", description="Post this week's prompt right away (moderators)")
     @app_commands.describe(cohort="The cohort")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @moderator_only
-    async def post_now(self, interaction: discord.Interaction[Any], cohort: str) -> None:
+    async def post_now(self, interaction: discord.Interaction[Any], cohort: CohortName) -> None:
         assert interaction.guild_id is not None
         claimed = await self._prompts.claim_current(interaction.guild_id, cohort)
         if isinstance(claimed, PostedBefore):
-            await interaction.response.send_message(render.posted_before_text(claimed), ephemeral=True)
+            await reply(interaction, render.posted_before_text(claimed), allowed_mentions=NO_PINGS)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -109,25 +116,30 @@ class PromptsCog(commands.Cog):
         except Exception:
             log.exception("post-now failed guild=%s cohort=%s", claimed.guild_id, claimed.cohort_id)
             delivery = Delivery("failed", reason=render.OUR_SIDE)
-        await interaction.edit_original_response(content=render.post_now_text(claimed, delivery))
+        await edit_reply(interaction, render.post_now_text(claimed, delivery), allowed_mentions=NO_PINGS)
 
     @prompts.command(name="pause", description="Stop posting weekly prompts for a cohort (moderators)")
     @app_commands.describe(cohort="The cohort")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @moderator_only
-    async def pause(self, interaction: discord.Interaction[Any], cohort: str) -> None:
+    async def pause(self, interaction: discord.Interaction[Any], cohort: CohortName) -> None:
         assert interaction.guild_id is not None
         change = await self._prompts.pause(interaction.guild_id, cohort)
-        await interaction.response.send_message(render.pause_text(change), ephemeral=not change.changed)
+        # Public when it changed something, and it pings nobody whatever the cohort is called.
+        await reply(
+            interaction, render.pause_text(change), ephemeral=not change.changed, allowed_mentions=NO_PINGS
+        )
 
     @prompts.command(name="resume", description="Start posting weekly prompts again (moderators)")
     @app_commands.describe(cohort="The cohort")
     @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
     @moderator_only
-    async def resume(self, interaction: discord.Interaction[Any], cohort: str) -> None:
+    async def resume(self, interaction: discord.Interaction[Any], cohort: CohortName) -> None:
         assert interaction.guild_id is not None
         change = await self._prompts.resume(interaction.guild_id, cohort)
-        await interaction.response.send_message(render.resume_text(change), ephemeral=not change.changed)
+        await reply(
+            interaction, render.resume_text(change), ephemeral=not change.changed, allowed_mentions=NO_PINGS
+        )
 
     @prompts.command(name="add", description="Use your own text as one week's prompt (moderators)")
     @app_commands.describe(
@@ -140,13 +152,13 @@ class PromptsCog(commands.Cog):
     async def add(
         self,
         interaction: discord.Interaction[Any],
-        cohort: str,
-        week: int,
-        text: str,
+        cohort: CohortName,
+        week: Week,
+        text: app_commands.Range[str, 1, 2000],
     ) -> None:
         assert interaction.guild_id is not None
         change = await self._prompts.add_custom(interaction.guild_id, cohort, week, text, interaction.user.id)
-        await interaction.response.send_message(render.custom_prompt_text(change), ephemeral=True)
+        await reply(interaction, render.custom_prompt_text(change), allowed_mentions=NO_PINGS)
 
     @prompts.command(
         name="schedule", description="Change a cohort's prompt slot, channel or mentioned role (moderators)"
@@ -166,17 +178,17 @@ class PromptsCog(commands.Cog):
     async def schedule(
         self,
         interaction: discord.Interaction[Any],
-        cohort: str,
-        weekday: str | None = None,
-        time: str | None = None,
-        timezone: str | None = None,
+        cohort: CohortName,
+        weekday: app_commands.Range[str, 1, 50] | None = None,
+        time: app_commands.Range[str, 1, 50] | None = None,
+        timezone: app_commands.Range[str, 1, 100] | None = None,
         channel: discord.TextChannel | None = None,
         role: discord.Role | None = None,
     ) -> None:
         assert interaction.guild is not None
         refusal = _schedule_refusal(interaction.guild, channel, role)
         if refusal is not None:
-            await interaction.response.send_message(refusal, ephemeral=True)
+            await reply(interaction, refusal)
             return
         change = await self._prompts.change_schedule(
             interaction.guild.id,
@@ -190,9 +202,7 @@ class PromptsCog(commands.Cog):
         # The database changed first; now the job follows, so the next run moves at once.
         self._bot.scheduling.weekly(PROMPT_JOB_PREFIX, change.cohort_id, change.slot, self._delivery.fire)
         self._bot.dispatch("waypoint_cohort_schedule_changed", change.cohort_id)
-        await interaction.response.send_message(
-            render.schedule_text(change), allowed_mentions=discord.AllowedMentions.none()
-        )
+        await reply(interaction, render.schedule_text(change), ephemeral=False, allowed_mentions=NO_PINGS)
 
 
 def _schedule_refusal(

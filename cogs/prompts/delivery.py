@@ -19,6 +19,7 @@ import discord
 
 from bot.prompts.service import PromptService
 from bot.prompts.views import OutgoingPost
+from bot.replies import post as post_to
 from bot.scheduling import PostPacer
 from cogs.prompts import render
 
@@ -118,8 +119,9 @@ class PromptDelivery:
         """One send: how it ended for good, or the passing problem (a string) worth a retry."""
         channel = self._bot.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
         try:
-            message = await channel.send(
-                content=render.post_mention(post.role_id),
+            message = await post_to(
+                channel,
+                render.post_mention(post.role_id),
                 embed=render.prompt_embed(post.content),
                 allowed_mentions=role_mentions(post.role_id),
             )

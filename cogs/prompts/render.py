@@ -5,10 +5,12 @@ Nothing here needs a client, a guild or a channel, so each function is unit-test
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 import discord
 
+from bot.kernel.text import echo_code
 from bot.prompts.rules import PromptContent
 from bot.prompts.views import (
     CustomPromptChange,
@@ -27,6 +29,29 @@ if TYPE_CHECKING:
 NEVER_EVERYONE = "I never mention @everyone: pick a specific role, or none."
 OUR_SIDE = "something went wrong on our side; the error was logged"
 RETRY_LATER_STEP = "A moderator can post the current week with `/prompts post-now`."
+
+
+def count(number: int, noun: str) -> str:
+    """``1 cohort``, ``2 cohorts``: the noun agrees with the number."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def shown(name: str) -> str:
+    """A cohort name as the bot shows it: its markup and mentions inert (older rows may hold some)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(name))
+
+
+def in_command(name: str) -> str:
+    """A cohort name inside a `code span` example: no backticks, nothing hidden."""
+    return echo_code(name, 100)
+
+
+def unschedulable(start: date) -> str:
+    """Why no prompt will be posted for a cohort whose start date the calendar can't hold."""
+    return (
+        f"No weekly prompts can be posted for it: it starts on {start.isoformat()}, a date I can't "
+        "schedule around. Create a new cohort with a real start date."
+    )
 
 
 def message_link(guild_id: int, channel_id: int, message_id: int) -> str:
@@ -66,7 +91,7 @@ def what_is_posted(content: PromptContent, week: int) -> str:
 
 def preview_text(preview: PromptPreview) -> str:
     """The sentence above a preview: when it goes out (or went out), and anything blocking it."""
-    head = f"**Preview · {preview.cohort_name}, {what_is_posted(preview.content, preview.week)}**"
+    head = f"**Preview · {shown(preview.cohort_name)}, {what_is_posted(preview.content, preview.week)}**"
     lines = [f"{head}\n{_preview_when(preview)}"]
     if preview.paused:
         lines.append("⏸️ Prompts are paused: nothing is posted until a moderator runs `/prompts resume`.")
@@ -123,10 +148,10 @@ def posted_before_text(before: PostedBefore) -> str:
     """``/prompts post-now`` when the week went out already, or is going out right now."""
     if before.message_id:
         link = message_link(before.guild_id, before.channel_id, before.message_id)
-        answer = f"Week {before.week} of **{before.cohort_name}** was already posted: {link}"
+        answer = f"Week {before.week} of **{shown(before.cohort_name)}** was already posted: {link}"
     else:
         answer = (
-            f"Week {before.week} of **{before.cohort_name}** is being posted in "
+            f"Week {before.week} of **{shown(before.cohort_name)}** is being posted in "
             f"<#{before.channel_id}> right now"
         )
     return f"{answer}. I won't post it twice."
@@ -137,54 +162,61 @@ def post_now_text(post: OutgoingPost, delivery: Delivery) -> str:
     what = what_is_posted(post.content, post.week)
     if delivery.status == "sent" and delivery.message_id is not None:
         return (
-            f"Posted the {what} for **{post.cohort_name}**: "
+            f"Posted the {what} for **{shown(post.cohort_name)}**: "
             f"{message_link(post.guild_id, post.channel_id, delivery.message_id)}"
         )
     if delivery.status == "missed":
         return (
-            f"Discord kept failing, so the {what} for **{post.cohort_name}** wasn't posted. Try again later."
+            f"Discord kept failing, so the {what} for **{shown(post.cohort_name)}** wasn't posted. "
+            "Try again later."
         )
-    return f"I couldn't post the {what} for **{post.cohort_name}**: {delivery.reason}"
+    return f"I couldn't post the {what} for **{shown(post.cohort_name)}**: {delivery.reason}"
 
 
 def pause_text(change: PauseChange) -> str:
     if not change.changed:
-        return f"Prompts for **{change.cohort_name}** are already paused."
+        return f"Prompts for **{shown(change.cohort_name)}** are already paused."
     return (
-        f"⏸️ Paused weekly prompts for **{change.cohort_name}**. "
-        f"Nothing is posted until a moderator runs `/prompts resume cohort:{change.cohort_name}`."
+        f"⏸️ Paused weekly prompts for **{shown(change.cohort_name)}**. "
+        f"Nothing is posted until a moderator runs `/prompts resume cohort:{in_command(change.cohort_name)}`."
     )
 
 
 def resume_text(change: ResumeChange) -> str:
     if not change.changed:
-        return f"Prompts for **{change.cohort_name}** aren't paused."
-    parts = [f"▶️ Resumed weekly prompts for **{change.cohort_name}**."]
+        return f"Prompts for **{shown(change.cohort_name)}** aren't paused."
+    parts = [f"▶️ Resumed weekly prompts for **{shown(change.cohort_name)}**."]
     if change.next_at is not None:
         parts.append(f"Next: week {change.next_week}, {timestamp(change.next_at)}.")
     if change.skipped_weeks:
         weeks = ", ".join(map(str, change.skipped_weeks))
         parts.append(f"Missed while paused and skipped (not posted late): week {weeks}.")
+    if change.unschedulable_start is not None:
+        parts.append(unschedulable(change.unschedulable_start))
     return " ".join(parts)
 
 
 def custom_prompt_text(change: CustomPromptChange) -> str:
     verb = "Replaced the custom prompt" if change.replaced else "Saved a custom prompt"
     message = (
-        f"{verb} for week {change.week} of **{change.cohort_name}** ({change.length} characters); "
+        f"{verb} for week {change.week} of **{shown(change.cohort_name)}** ({change.length} characters); "
         f"its slot is {timestamp(change.due_at)}."
     )
     if change.already_posted:
         return message + " That week was already posted, so the new text only shows in previews."
-    return message + f" Check it with `/prompts preview cohort:{change.cohort_name} week:{change.week}`."
+    return (
+        message
+        + f" Check it with `/prompts preview cohort:{in_command(change.cohort_name)} week:{change.week}`."
+    )
 
 
 def schedule_text(change: ScheduleChange) -> str:
-    lines = [
-        f"🗓️ Weekly prompts for **{change.cohort_name}**: {change.slot.describe()} in <#{change.channel_id}>."
-    ]
+    where = f"{change.slot.describe()} in <#{change.channel_id}>"
+    lines = [f"🗓️ Weekly prompts for **{shown(change.cohort_name)}**: {where}."]
     if change.role_id:
         lines.append(f"Each prompt mentions <@&{change.role_id}>.")
     if change.next_at is not None:
         lines.append(f"Next: week {change.next_week}, {timestamp(change.next_at)}.")
+    if change.unschedulable_start is not None:
+        lines.append(unschedulable(change.unschedulable_start))
     return " ".join(lines)

@@ -330,10 +330,10 @@ async def test_custom_prompt_replaces_the_weeks_focus(world: World) -> None:
     [
         ("prompts add", {"cohort": "Spring", "week": 1, "text": "x" * 1501}, "at most 1500 characters"),
         ("prompts add", {"cohort": "Spring", "week": 1, "text": "   "}, "needs some text"),
-        ("prompts add", {"cohort": "Spring", "week": 0, "text": "Hello there"}, "from 1 to 53"),
+        ("prompts add", {"cohort": "Spring", "week": 10**9, "text": "Hello there"}, "from 1 to 53"),
         ("prompts add", {"cohort": "Spring", "week": 54, "text": "Hello there"}, "from 1 to 53"),
         ("prompts add", {"cohort": "Sprung", "week": 1, "text": "Hello there"}, "Did you mean `Spring`"),
-        ("prompts preview", {"cohort": "Spring", "week": -1}, "from 1 to 53"),
+        ("prompts preview", {"cohort": "Spring", "week": 54}, "from 1 to 53"),
         ("prompts preview", {"cohort": "Nope"}, "no cohort called **Nope**"),
         ("prompts schedule", {"cohort": "Spring", "weekday": "someday"}, "not a weekday"),
         ("prompts schedule", {"cohort": "Spring", "time": "6pm"}, "HH:MM"),

@@ -231,3 +231,46 @@ def test_schedule_answer_shows_slot_channel_role_and_next_post() -> None:
         "🗓️ Weekly prompts for **Spring**: Mondays at 18:00 (Europe/Berlin) in <#2>. "
         f"Each prompt mentions <@&9>. Next: week 3, {SLOT_STAMP}."
     )
+
+
+# --- hostile use ----------------------------------------------------------------------------------
+
+MARKED = "[Free Nitro](https://evil.example) **x** @everyone `y`"
+
+
+@pytest.mark.parametrize(("number", "expected"), [(0, "0 cohorts"), (1, "1 cohort"), (2, "2 cohorts")])
+def test_counts_agree_with_their_noun(number: int, expected: str) -> None:
+    assert render.count(number, "cohort") == expected
+
+
+def test_cohort_names_with_markup_are_shown_inert_everywhere() -> None:
+    posted = OutgoingPost(1, 1, MARKED, 2, None, 1, SLOT_AT, content())
+    answers = [
+        render.pause_text(PauseChange(MARKED, True)),
+        render.pause_text(PauseChange(MARKED, False)),
+        render.resume_text(ResumeChange(MARKED, True, (), 2, SLOT_AT)),
+        render.resume_text(ResumeChange(MARKED, False, (), None, None)),
+        render.custom_prompt_text(CustomPromptChange(MARKED, 1, False, False, SLOT_AT, 5)),
+        render.schedule_text(ScheduleChange(1, MARKED, SLOT, 2, None, 2, SLOT_AT, ())),
+        render.posted_before_text(PostedBefore(MARKED, 1, 1, 2, 3, SLOT_AT)),
+        render.post_now_text(posted, Delivery("sent", message_id=3)),
+        render.preview_text(preview(cohort_name=MARKED)),
+    ]
+    for answer in answers:
+        shown = answer.split("`/prompts")[0]  # code-span examples render nothing
+        assert "\\[Free Nitro](" in shown and "\\*\\*x\\*\\*" in shown, answer
+        assert "@everyone" not in shown and "\\`y\\`" in shown, answer
+
+
+def test_cohort_names_in_command_examples_cannot_break_the_code_span() -> None:
+    answer = render.pause_text(PauseChange("Sp`ring\u200b", True))
+    assert "`/prompts resume cohort:Spring`" in answer
+
+
+def test_a_start_outside_the_calendar_is_explained_after_resume_and_schedule() -> None:
+    start = date(9999, 12, 31)
+    resumed = render.resume_text(ResumeChange("Old", True, (), None, None, unschedulable_start=start))
+    moved = render.schedule_text(ScheduleChange(1, "Old", SLOT, 2, None, None, None, ("slot",), start))
+    for answer in (resumed, moved):
+        assert "No weekly prompts can be posted for it: it starts on 9999-12-31" in answer
+        assert "Next:" not in answer
