@@ -25,6 +25,11 @@ def shown(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
+def counted(number: int, noun: str) -> str:
+    """ "1 checkpoint", "2 checkpoints": the count and its noun agree."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def stats_summary(report: StatsReport) -> str:
     """The few sentences sent with the /stats chart."""
     snapshot = report.snapshot
@@ -34,10 +39,10 @@ def stats_summary(report: StatsReport) -> str:
     this_week = snapshot.weekly_completions[-1][1] if snapshot.weekly_completions else 0
     lines = [
         f"**{label}**",
-        f"{snapshot.active_members:,} active members; {snapshot.stalled_members:,} stalled "
+        f"{counted(snapshot.active_members, 'active member')}; {snapshot.stalled_members:,} stalled "
         "(no checkpoint completed in the last 14 days).",
-        f"{report.completions_in_window:,} checkpoints completed in the last {report.weeks} weeks, "
-        f"{this_week:,} of them this week.",
+        f"{counted(report.completions_in_window, 'checkpoint')} completed in the last "
+        f"{counted(report.weeks, 'week')}, {this_week:,} of them this week.",
     ]
     busiest = max(snapshot.members_per_phase, key=lambda item: item[1], default=None)
     if busiest is not None and busiest[1]:
