@@ -78,9 +78,27 @@ def echo_code(value: str, limit: int = ECHO_LIMIT) -> str:
     return visible or " "
 
 
+_ZWJ = "\u200d"
+_VARIATION_SELECTOR = "\ufe0f"
+
+
+def _is_pictograph(character: str) -> bool:
+    return unicodedata.category(character) == "So" or 0x1F000 <= ord(character) <= 0x1FAFF
+
+
+def _joins_emoji(text: str, index: int) -> bool:
+    """A zero-width joiner between two pictographs builds one emoji (a family, a profession): keep it."""
+    if text[index] != _ZWJ:
+        return False
+    before = text[:index].rstrip(_VARIATION_SELECTOR)
+    after = text[index + 1 :]
+    return bool(before) and bool(after) and _is_pictograph(before[-1]) and _is_pictograph(after[0])
+
+
 def _normalised(raw: str, *, field: str, multiline: bool) -> str:
     text = unicodedata.normalize("NFC", raw)
-    if any(is_hidden(ch) for ch in text) or (not multiline and "\n" in text.strip()):
+    hidden = any(is_hidden(ch) and not _joins_emoji(text, index) for index, ch in enumerate(text))
+    if hidden or (not multiline and "\n" in text.strip()):
         raise InvalidInputError(
             f"{field} contains invisible or control characters; please type it again with visible ones only."
         )

@@ -86,3 +86,14 @@ def test_links_that_could_render_as_markup_are_refused(link: str) -> None:
 )
 def test_plain_links_are_accepted(link: str) -> None:
     assert validate_web_link(f"  {link} ", label="Evidence", max_length=500) == link
+
+
+def test_a_joiner_inside_an_emoji_is_kept_but_not_elsewhere() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    technologist = "\U0001f9d1\ufe0f\u200d\U0001f4bb"
+    assert clean_text(f"Study group {family} {technologist}", field="Text", max_length=100).endswith(
+        technologist
+    )
+    for joined_wrongly in ("a\u200db", f"{family}\u200d", "\u200d\U0001f4bb", "\u200d"):
+        with pytest.raises(InvalidInputError):
+            clean_text(joined_wrongly, field="Text", max_length=100)
