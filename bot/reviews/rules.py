@@ -135,6 +135,34 @@ def members_without_review(
     return tuple(user_id for user_id in member_ids if user_id not in reviewed)
 
 
+def without_review_by_group(
+    groups: Sequence[tuple[Sequence[int], int]], reviews: Collection[tuple[int | None, int | None]]
+) -> list[tuple[int, ...]]:
+    """``members_without_review`` for every (member ids, former seats) group of a round at once.
+
+    One pass over the round's reviews instead of one per group: a round of 5,000 groups and
+    8,000 reviews took seconds the other way. The answers are the same, group by group.
+    """
+    reviewees: dict[int, set[int | None]] = {}
+    for reviewer, reviewee in reviews:
+        if reviewer is not None:
+            reviewees.setdefault(reviewer, set()).add(reviewee)
+    answers: list[tuple[int, ...]] = []
+    for member_ids, former in groups:
+        in_group = set(member_ids)
+        answers.append(
+            tuple(
+                user_id
+                for user_id in member_ids
+                if not any(
+                    reviewee in in_group or (reviewee is None and former > 0)
+                    for reviewee in reviewees.get(user_id, ())
+                )
+            )
+        )
+    return answers
+
+
 def split_languages(stored: str) -> tuple[str, ...]:
     """The stored ``"python,go"`` column back as ``("python", "go")``."""
     return tuple(language for language in stored.split(",") if language)
