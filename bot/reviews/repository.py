@@ -6,13 +6,13 @@ Like every repository it never commits; the review services own the transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -131,7 +131,58 @@ class ReviewRepository:
             keys[user_id].add(key)
         return keys
 
+    async def phase_counts(
+        self, cohort_id: int, phase_of_key: Mapping[str, int]
+    ) -> dict[int, dict[int, int]]:
+        """Per member, how many checkpoints they completed in each roadmap phase (by index).
+
+        Counted by the database (one row per member and phase), not by loading every completion:
+        a 10,000-member cohort has 600,000 of them.
+        """
+        if not phase_of_key:
+            return {}
+        phase = case(dict(phase_of_key), value=CheckpointCompletion.checkpoint_key)
+        statement = (
+            select(CheckpointCompletion.user_id, phase, func.count())
+            .where(
+                CheckpointCompletion.cohort_id == cohort_id,
+                CheckpointCompletion.checkpoint_key.in_(list(phase_of_key)),
+            )
+            .group_by(CheckpointCompletion.user_id, phase)
+        )
+        counts: dict[int, dict[int, int]] = defaultdict(dict)
+        for user_id, index, done in await self._session.execute(statement):
+            counts[user_id][index] = done
+        return counts
+
     # --- rounds and groups -------------------------------------------------------------------
+
+    async def past_pairings(self, cohort_id: int, week: int) -> list[tuple[int, list[tuple[int, ...]]]]:
+        """(week, known members of each group) for the cohort's rounds before ``week``.
+
+        Only what pairing needs, streamed in partitions so the event loop keeps answering
+        commands while a long history loads. Erased seats are left out: they pair with nobody.
+        """
+        statement = (
+            select(ReviewRound.week, ReviewGroupMember.group_id, ReviewGroupMember.user_id)
+            .join(ReviewGroup, ReviewGroup.id == ReviewGroupMember.group_id)
+            .join(ReviewRound, ReviewRound.id == ReviewGroup.round_id)
+            .where(
+                ReviewRound.cohort_id == cohort_id,
+                ReviewRound.week < week,
+                ReviewGroupMember.user_id.is_not(None),
+            )
+        )
+        groups: dict[int, tuple[int, list[int]]] = {}
+        result = await self._session.stream(statement.execution_options(yield_per=_STREAM_ROWS))
+        async for partition in result.partitions():
+            for round_week, group_id, user_id in partition:
+                if user_id is not None:  # filtered above; the column type allows None
+                    groups.setdefault(group_id, (round_week, []))[1].append(user_id)
+        by_week: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+        for round_week, members in groups.values():
+            by_week[round_week].append(tuple(members))
+        return sorted(by_week.items())
 
     async def round_for_week(self, cohort_id: int, week: int) -> ReviewRound | None:
         statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id, ReviewRound.week == week)
@@ -377,6 +428,8 @@ class ReviewRepository:
         return (await self._session.scalars(statement)).all()
 
 
+# Rows fetched per partition when streaming a cohort's history.
+_STREAM_ROWS = 20_000
 # Members per IN list: well under every driver's limit on bound parameters.
 _CHUNK = 500
 

@@ -34,7 +34,7 @@ from bot.reviews.round_writes import close_round, store_round
 from bot.reviews.rules import (
     REMINDER_LEAD,
     is_available,
-    member_phase_index,
+    phase_index_from_counts,
     reminder_is_due,
     round_seed,
     split_languages,
@@ -181,13 +181,18 @@ class ReviewRounds:
                 " members opt in with `/review join`."
             )
         roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
-        completed = await repository.completed_checkpoints(cohort.id)
+        phase_of_key = {
+            checkpoint.key: index
+            for index, phase in enumerate(roadmap.phases)
+            for checkpoint in phase.checkpoints
+        }
+        done = await repository.phase_counts(cohort.id, phase_of_key)
         return [
             Candidate(
                 user_id=participant.user_id,
                 utc_offset_minutes=utc_offset_minutes(participant.timezone, now),
                 languages=frozenset(split_languages(participant.languages)),
-                phase_index=member_phase_index(roadmap, completed.get(participant.user_id, set())),
+                phase_index=phase_index_from_counts(roadmap, done.get(participant.user_id, {})),
             )
             for participant in eligible
         ]
@@ -303,12 +308,8 @@ class ReviewRounds:
 
 
 async def _history(repository: ReviewRepository, cohort_id: int, week: int) -> PairingHistory:
-    """Who met whom in the cohort's rounds before ``week`` (two queries, whatever the history)."""
-    past_rounds = await repository.rounds_before(cohort_id, week)
-    past_groups = await repository.groups_of(past.id for past in past_rounds)
-    return PairingHistory.from_rounds(
-        (past.week, [group.member_ids for group in past_groups[past.id]]) for past in past_rounds
-    )
+    """Who met whom in the cohort's rounds before ``week`` (one streamed query)."""
+    return PairingHistory.from_rounds(await repository.past_pairings(cohort_id, week))
 
 
 def _gone() -> RoundView:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -109,6 +109,14 @@ def member_phase_index(roadmap: Roadmap, completed_keys: Collection[str]) -> int
     """Where a member is on the roadmap: the first phase (0-based) with a checkpoint left to do."""
     for index, phase in enumerate(roadmap.phases):
         if any(checkpoint.key not in completed_keys for checkpoint in phase.checkpoints):
+            return index
+    return len(roadmap.phases) - 1
+
+
+def phase_index_from_counts(roadmap: Roadmap, done_per_phase: Mapping[int, int]) -> int:
+    """``member_phase_index`` from the number of checkpoints done per phase (keys are unique)."""
+    for index, phase in enumerate(roadmap.phases):
+        if done_per_phase.get(index, 0) < len(phase.checkpoints):
             return index
     return len(roadmap.phases) - 1
 
