@@ -10,7 +10,7 @@ p50 to the anchor measured in the same run:
    time, beside a trivial service call (`checkpoint_choices` for a cohort named explicitly);
 2. `/checkpoint done` while this week's 10,000-member round is created (`ReviewRounds.run_round`,
    which first closes last week's round), with the round's time, the errors, and the longest
-   database transaction seen meanwhile (an upper bound on how long SQLite's writer was held);
+   writing transaction meanwhile (an upper bound on how long SQLite's writer was held);
 3. 1,000 simultaneous `/checkpoint done` (asyncio.gather, distinct members): errors, p50/p99/max;
 4. end to end through SimCord (discord.py's real parsing, our rendering) beside `/roadmap list`.
 """
@@ -106,20 +106,28 @@ async def commands_section(services: Services, members: Members, samples: int) -
 
 
 class TransactionWatch:
-    """The longest transaction on the engine while watching (SQLAlchemy begin -> commit/rollback)."""
+    """The longest transaction that wrote (SQLAlchemy begin -> commit/rollback): on SQLite, an
+    upper bound on how long one transaction held the writer lock."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.longest = 0.0
         self._open: dict[int, float] = {}
+        self._wrote: set[int] = set()
         target = engine.sync_engine
         event.listen(target, "begin", lambda conn: self._open.__setitem__(id(conn), time.perf_counter()))
+        event.listen(target, "before_cursor_execute", self._statement)
         event.listen(target, "commit", self._end)
         event.listen(target, "rollback", self._end)
 
+    def _statement(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            self._wrote.add(id(conn))
+
     def _end(self, conn: Any) -> None:
         started = self._open.pop(id(conn), None)
-        if started is not None:
+        if started is not None and id(conn) in self._wrote:
             self.longest = max(self.longest, time.perf_counter() - started)
+        self._wrote.discard(id(conn))
 
 
 async def guarded(call: Awaitable[Any], errors: list[str]) -> None:
@@ -145,7 +153,7 @@ async def round_section(services: Services, members: Members, engine: AsyncEngin
     took = time.perf_counter() - started
     print(
         f"weekly round for {len(outcome.round.groups)} groups: {took:.2f} s (created={outcome.created}); "
-        f"longest transaction meanwhile {watch.longest * 1000:.0f} ms"
+        f"longest writing transaction meanwhile {watch.longest * 1000:.0f} ms"
     )
     line("/checkpoint done during the round", times)
     print(f"  errors during the round: {len(errors)} {sorted(set(errors))[:3]}")
