@@ -1,6 +1,9 @@
-"""Benchmark of weekly review pairing: speed at 500 and 2,000 members, and repeats over 26 weeks.
+"""Benchmark of weekly review pairing: the real round path, the algorithm alone, and repeats.
 
-Run ``python bench/bench_pairing.py``. Times are medians of a few runs of ``make_groups`` alone;
+Run ``python bench/bench_pairing.py``. First the path the bot takes: ``ReviewRounds.run_round``
+on a database with 26 past rounds (bench/scale_db.py, cached under bench/out/), which closes last
+week's round, loads candidates and history from the database, pairs and stores the groups; each
+phase is timed. Then medians of a few runs of ``make_groups`` alone;
 building the ``PairingHistory`` from past rounds (what the service does before each round) is
 timed separately. The 500-member history comes from running the algorithm itself for 52 weeks;
 the 2,000-member one from 52 random weeks, which is quicker to generate and harder to pair
@@ -12,6 +15,7 @@ them in order (the last three form a trio), with the same members and the same s
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 import sys
@@ -19,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -155,8 +160,65 @@ def simulate(label: str, members: Sequence[Candidate], pairers: dict[str, Pairer
     )
 
 
+async def time_rounds_path(members: int) -> None:
+    """One weekly round through ``ReviewRounds.run_round`` on a fresh copy, phase by phase."""
+    import scale_db
+
+    from bot.clock import system_clock
+    from bot.config import Settings
+    from bot.container import build_services
+    from bot.content import load_catalog
+    from bot.db.engine import create_engine, upgrade_database
+    from bot.reviews import rounds
+
+    path = await scale_db.working_copy(members, f"pairing-{members}")
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", _env_file=None)  # type: ignore[call-arg]
+    engine = create_engine(settings.database_url)
+    await upgrade_database(engine)
+    services = build_services(settings, engine, load_catalog(settings.content_dir), system_clock)
+    async with services.sessions.begin() as session:
+        await scale_db.align(session, system_clock())
+    phases: dict[str, float] = {}
+    for name in ("close_round", "_history", "store_round"):
+        _timed_phase(rounds, name, phases)
+    _timed_phase(rounds.ReviewRounds, "_candidates", phases)
+    pairing = rounds.make_groups
+
+    def timed_pairing(*args: Any) -> Any:
+        tick = time.perf_counter()
+        result = pairing(*args)
+        phases["make_groups"] = time.perf_counter() - tick
+        return result
+
+    rounds.make_groups = timed_pairing  # type: ignore[assignment]
+    started = time.perf_counter()
+    outcome = await services.review_rounds.run_round(scale_db.GUILD_ID, scale_db.COHORT_NAME, lambda _: True)
+    total = time.perf_counter() - started
+    await engine.dispose()
+    detail = ", ".join(f"{name.strip('_')} {seconds:.2f} s" for name, seconds in phases.items())
+    print(
+        f"{members} members, real round path (26 rounds of history): {total:.2f} s for "
+        f"{len(outcome.round.groups)} groups ({detail})"
+    )
+
+
+def _timed_phase(owner: Any, name: str, phases: dict[str, float]) -> None:
+    original = getattr(owner, name)
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        tick = time.perf_counter()
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - tick
+
+    setattr(owner, name, timed)
+
+
 def main() -> None:
     started = time.perf_counter()
+    for count in (2_000, 10_000):
+        asyncio.run(time_rounds_path(count))
     members_500 = make_members(500, seed=1)
     print("generating 52 weeks of history for 500 members with the algorithm itself ...", flush=True)
     time_pairing("500 members, 52 self-made weeks", members_500, self_made_rounds(members_500, HISTORY_WEEKS))

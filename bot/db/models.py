@@ -99,7 +99,10 @@ class CohortMember(Base):
     """A member's enrolment. Leaving sets ``left_at``; progress is kept for a later return."""
 
     __tablename__ = "cohort_members"
-    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "user_id"),
+        Index("ix_cohort_members_guild_user", "guild_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -202,7 +205,10 @@ class ReviewParticipant(Base):
     """A member's opt-in to review pairing in one cohort."""
 
     __tablename__ = "review_participants"
-    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "user_id"),
+        Index("ix_review_participants_guild_user", "guild_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -274,6 +280,7 @@ class ReviewGroupMember(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("review_groups.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(
         BigInteger,
+        index=True,  # a member's seats without a scan of every round
         info=member_id(
             "review_groups",
             rank=4,
@@ -287,7 +294,12 @@ class ReviewGroupMember(Base):
 
 class ReviewCompletion(Base):
     __tablename__ = "review_completions"
-    __table_args__ = (UniqueConstraint("round_id", "reviewer_id", "reviewee_id"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "reviewer_id", "reviewee_id"),
+        # A member's reviews without a scan of every round (review counts, /review status).
+        Index("ix_review_completions_reviewer_round", "reviewer_id", "round_id"),
+        Index("ix_review_completions_reviewee_round", "reviewee_id", "round_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)

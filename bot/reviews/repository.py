@@ -6,13 +6,13 @@ Like every repository it never commits; the review services own the transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -24,6 +24,19 @@ from bot.db.models import (
     ReviewParticipant,
     ReviewRound,
 )
+
+# A round being filled holds ``-(FILLING + Unix time)`` in ``announcement_message_id``: a claim
+# that nobody can take (until stale) and that ``is_filling`` tells apart from a poster's claim.
+FILLING = 10**12
+
+
+def filling_marker(unix_time: int) -> int:
+    return -(FILLING + unix_time)
+
+
+def is_filling(announcement_message_id: int | None) -> bool:
+    return announcement_message_id is not None and announcement_message_id <= -FILLING
+
 
 # A (reviewer, reviewee) pair; None stands for a member who erased their data.
 ReviewPair = tuple[int | None, int | None]
@@ -44,6 +57,10 @@ class StoredGroup:
 class ReviewRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._session
 
     # --- participants ------------------------------------------------------------------------
 
@@ -114,7 +131,58 @@ class ReviewRepository:
             keys[user_id].add(key)
         return keys
 
+    async def phase_counts(
+        self, cohort_id: int, phase_of_key: Mapping[str, int]
+    ) -> dict[int, dict[int, int]]:
+        """Per member, how many checkpoints they completed in each roadmap phase (by index).
+
+        Counted by the database (one row per member and phase), not by loading every completion:
+        a 10,000-member cohort has 600,000 of them.
+        """
+        if not phase_of_key:
+            return {}
+        phase = case(dict(phase_of_key), value=CheckpointCompletion.checkpoint_key)
+        statement = (
+            select(CheckpointCompletion.user_id, phase, func.count())
+            .where(
+                CheckpointCompletion.cohort_id == cohort_id,
+                CheckpointCompletion.checkpoint_key.in_(list(phase_of_key)),
+            )
+            .group_by(CheckpointCompletion.user_id, phase)
+        )
+        counts: dict[int, dict[int, int]] = defaultdict(dict)
+        for user_id, index, done in await self._session.execute(statement):
+            counts[user_id][index] = done
+        return counts
+
     # --- rounds and groups -------------------------------------------------------------------
+
+    async def past_pairings(self, cohort_id: int, week: int) -> list[tuple[int, list[tuple[int, ...]]]]:
+        """(week, known members of each group) for the cohort's rounds before ``week``.
+
+        Only what pairing needs, streamed in partitions so the event loop keeps answering
+        commands while a long history loads. Erased seats are left out: they pair with nobody.
+        """
+        statement = (
+            select(ReviewRound.week, ReviewGroupMember.group_id, ReviewGroupMember.user_id)
+            .join(ReviewGroup, ReviewGroup.id == ReviewGroupMember.group_id)
+            .join(ReviewRound, ReviewRound.id == ReviewGroup.round_id)
+            .where(
+                ReviewRound.cohort_id == cohort_id,
+                ReviewRound.week < week,
+                ReviewGroupMember.user_id.is_not(None),
+            )
+        )
+        groups: dict[int, tuple[int, list[int]]] = {}
+        result = await self._session.stream(statement.execution_options(yield_per=_STREAM_ROWS))
+        async for partition in result.partitions():
+            for round_week, group_id, user_id in partition:
+                if user_id is not None:  # filtered above; the column type allows None
+                    groups.setdefault(group_id, (round_week, []))[1].append(user_id)
+        by_week: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+        for round_week, members in groups.values():
+            by_week[round_week].append(tuple(members))
+        return sorted(by_week.items())
 
     async def round_for_week(self, cohort_id: int, week: int) -> ReviewRound | None:
         statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id, ReviewRound.week == week)
@@ -129,14 +197,65 @@ class ReviewRepository:
     def add_round(self, review_round: ReviewRound) -> None:
         self._session.add(review_round)
 
-    async def add_group(self, guild_id: int, round_id: int, member_ids: Sequence[int]) -> ReviewGroup:
-        group = ReviewGroup(guild_id=guild_id, round_id=round_id)
-        self._session.add(group)
-        await self._session.flush()
-        self._session.add_all(
-            ReviewGroupMember(guild_id=guild_id, group_id=group.id, user_id=user_id) for user_id in member_ids
+    async def add_groups(self, guild_id: int, round_id: int, groups: Sequence[Sequence[int]]) -> None:
+        """Store groups and their seats in two bulk inserts (one statement each, not one per group)."""
+        if not groups:
+            return
+        statement = insert(ReviewGroup).returning(ReviewGroup.id, sort_by_parameter_order=True)
+        group_ids = await self._session.scalars(
+            statement, [{"guild_id": guild_id, "round_id": round_id} for _ in groups]
         )
-        return group
+        seats = [
+            {"guild_id": guild_id, "group_id": group_id, "user_id": user_id}
+            for group_id, members in zip(group_ids.all(), groups, strict=True)
+            for user_id in members
+        ]
+        await self._session.execute(insert(ReviewGroupMember), seats)
+
+    async def delete_round(self, round_id: int) -> None:
+        """Remove a round with its groups and seats (the foreign keys cascade)."""
+        await self._session.execute(delete(ReviewRound).where(ReviewRound.id == round_id))
+
+    async def update_streaks(self, cohort_id: int, reviewed: Sequence[int], missed: Sequence[int]) -> None:
+        """After a round closes: a recorded review resets the streak, a missed round adds one.
+
+        The bulk form of ``rules.next_missed_streak`` for every member of the round at once.
+        """
+        for chunk in _chunks(reviewed):
+            await self._session.execute(
+                update(ReviewParticipant)
+                .where(ReviewParticipant.cohort_id == cohort_id, ReviewParticipant.user_id.in_(chunk))
+                .values(missed_streak=0)
+                .execution_options(synchronize_session=False)
+            )
+        for chunk in _chunks(missed):
+            await self._session.execute(
+                update(ReviewParticipant)
+                .where(ReviewParticipant.cohort_id == cohort_id, ReviewParticipant.user_id.in_(chunk))
+                .values(missed_streak=ReviewParticipant.missed_streak + 1)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def snooze_for_misses(self, cohort_id: int, missed: Sequence[int], limit: int) -> list[int]:
+        """Of the members who just missed a round, the active ones whose streak reached ``limit``
+        with this miss: flag each for a notice and return them (sorted)."""
+        snoozed: list[int] = []
+        for chunk in _chunks(missed):
+            statement = select(ReviewParticipant.user_id).where(
+                ReviewParticipant.cohort_id == cohort_id,
+                ReviewParticipant.user_id.in_(chunk),
+                ReviewParticipant.missed_streak == limit,
+                ReviewParticipant.active.is_(True),
+            )
+            snoozed.extend(await self._session.scalars(statement))
+        for chunk in _chunks(snoozed):
+            await self._session.execute(
+                update(ReviewParticipant)
+                .where(ReviewParticipant.cohort_id == cohort_id, ReviewParticipant.user_id.in_(chunk))
+                .values(auto_snooze_notice=True)
+                .execution_options(synchronize_session=False)
+            )
+        return sorted(snoozed)
 
     async def latest_round_week(self, cohort_id: int) -> int | None:
         return await self._session.scalar(
@@ -188,18 +307,6 @@ class ReviewRepository:
             if completion.reviewer_id is not None or completion.reviewee_id is not None
         )
         return groups, reviews
-
-    async def rounds_of_member(self, cohort_id: int, user_id: int) -> Sequence[ReviewRound]:
-        """Rounds in which the member was grouped, newest first."""
-        statement = (
-            select(ReviewRound)
-            .join(ReviewGroup, ReviewGroup.round_id == ReviewRound.id)
-            .join(ReviewGroupMember, ReviewGroupMember.group_id == ReviewGroup.id)
-            .where(ReviewRound.cohort_id == cohort_id, ReviewGroupMember.user_id == user_id)
-            .order_by(ReviewRound.week.desc())
-            .distinct()
-        )
-        return (await self._session.scalars(statement)).all()
 
     async def claim_close(self, round_id: int, now: datetime) -> bool:
         """Mark a round closed unless someone already did: only the winner updates streaks."""
@@ -256,7 +363,12 @@ class ReviewRepository:
         )
 
     async def _claim(self, statement: Any, column: Any, claim: int, stale_before: int) -> bool:
-        free = or_(column.is_(None), and_(column < 0, column > -stale_before))
+        free = or_(
+            column.is_(None),
+            and_(column < 0, column > -stale_before),
+            # a round left half-filled by a process that stopped: announceable once stale too
+            and_(column <= -FILLING, column > -(FILLING + stale_before)),
+        )
         result = await self._session.execute(
             statement.where(free).values({column: -claim}).execution_options(synchronize_session=False)
         )
@@ -315,17 +427,12 @@ class ReviewRepository:
         )
         return (await self._session.scalars(statement)).all()
 
-    async def review_counts(self, cohort_id: int, user_id: int) -> tuple[int, int]:
-        """(reviews the member gave, reviews the member received) in one cohort."""
-        in_cohort = select(ReviewRound.id).where(ReviewRound.cohort_id == cohort_id)
-        given = await self._session.scalar(
-            select(func.count(ReviewCompletion.id)).where(
-                ReviewCompletion.round_id.in_(in_cohort), ReviewCompletion.reviewer_id == user_id
-            )
-        )
-        received = await self._session.scalar(
-            select(func.count(ReviewCompletion.id)).where(
-                ReviewCompletion.round_id.in_(in_cohort), ReviewCompletion.reviewee_id == user_id
-            )
-        )
-        return int(given or 0), int(received or 0)
+
+# Rows fetched per partition when streaming a cohort's history.
+_STREAM_ROWS = 20_000
+# Members per IN list: well under every driver's limit on bound parameters.
+_CHUNK = 500
+
+
+def _chunks(user_ids: Sequence[int]) -> list[Sequence[int]]:
+    return [user_ids[start : start + _CHUNK] for start in range(0, len(user_ids), _CHUNK)]

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -29,20 +28,18 @@ from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, ReviewRound
 from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError
-from bot.reviews.pairing import Candidate, PairingHistory, PairingResult, make_groups
-from bot.reviews.repository import ReviewRepository
+from bot.reviews.pairing import Candidate, PairingHistory, make_groups
+from bot.reviews.repository import ReviewRepository, is_filling
+from bot.reviews.round_writes import close_round, store_round
 from bot.reviews.rules import (
-    MISSED_ROUNDS_LIMIT,
     REMINDER_LEAD,
-    REVIEW_WINDOW,
     is_available,
-    member_phase_index,
-    members_without_review,
-    next_missed_streak,
+    phase_index_from_counts,
     reminder_is_due,
     round_seed,
     split_languages,
     utc_offset_minutes,
+    without_review_by_group,
 )
 from bot.reviews.views import AutoSnoozed, ReminderBatch, RoundOutcome, RoundView
 
@@ -54,6 +51,10 @@ PAIRING_IN_THREAD_ABOVE = 100
 # A claim to post an announcement or open a thread that was never confirmed this long after it
 # was made belongs to a process that stopped mid-post: another may take it over.
 STALE_PUBLISH_CLAIM = timedelta(minutes=10)
+
+# How long a run that finds this week's round still being filled by another waits for it.
+FILL_WAIT_POLL = timedelta(milliseconds=50)
+FILL_WAIT_POLLS = 600
 
 InGuild = Callable[[int], bool]
 
@@ -73,63 +74,55 @@ class ReviewRounds:
     async def run_round(self, guild_id: int, cohort_name: str, in_guild: InGuild) -> RoundOutcome:
         """This week's round for a moderator: created now, or the existing one if it already ran."""
         now = self._clock()
-        async with self._sessions.begin() as session:
+        async with self._sessions() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            week = cohort_week(cohort, now)
-            if week < 1:
-                raise ConflictError(
-                    f"**{cohort.name}** starts on {cohort.start_date.isoformat()}, so its first review"
-                    " round can run from that day."
-                )
-            return await self._round(session, cohort, week, now, in_guild)
+        week = cohort_week(cohort, now)
+        if week < 1:
+            raise ConflictError(
+                f"**{cohort.name}** starts on {cohort.start_date.isoformat()}, so its first review"
+                " round can run from that day."
+            )
+        return await self._round(cohort, week, now, in_guild)
 
     async def run_scheduled_round(self, cohort_id: int, in_guild: InGuild) -> RoundOutcome | None:
         """What the weekly job does; None when there is nothing to do this week, with the reason logged."""
         now = self._clock()
-        async with self._sessions.begin() as session:
+        async with self._sessions() as session:
             cohort = await CohortRepository(session).by_id(cohort_id)
-            if cohort is None or not cohort.review_enabled:
-                return None
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
-            where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
-            if not where.started or where.finished:
-                log.info("cohort=%s no review round: the cohort is not running", cohort_id)
-                return None
-            try:
-                return await self._round(session, cohort, cohort_week(cohort, now), now, in_guild)
-            except ConflictError as error:
-                log.info("cohort=%s no review round: %s", cohort_id, error.message)
-                return None
+        if cohort is None or not cohort.review_enabled:
+            return None
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+        where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
+        if not where.started or where.finished:
+            log.info("cohort=%s no review round: the cohort is not running", cohort_id)
+            return None
+        try:
+            return await self._round(cohort, cohort_week(cohort, now), now, in_guild)
+        except ConflictError as error:
+            log.info("cohort=%s no review round: %s", cohort_id, error.message)
+            return None
 
-    async def _round(
-        self, session: AsyncSession, cohort: Cohort, week: int, now: datetime, in_guild: InGuild
-    ) -> RoundOutcome:
-        repository = ReviewRepository(session)
-        existing = await repository.round_for_week(cohort.id, week)
+    async def _round(self, cohort: Cohort, week: int, now: datetime, in_guild: InGuild) -> RoundOutcome:
+        """Read, pair outside any transaction, then write in short batches (``round_writes``)."""
+        existing = await self._view_of_week(cohort, week)
         if existing is not None:
-            return RoundOutcome(await _round_view(session, existing, cohort), created=False)
+            return RoundOutcome(existing, created=False)
         # Close what is due first, so members who just missed a third round are not paired.
-        auto_snoozed = tuple(
-            await _close_rounds(session, await repository.open_rounds_due_by(now, cohort.id), now)
-        )
-        candidates = await self._candidates(session, cohort, week, now, in_guild)
-        past_rounds = await repository.rounds_before(cohort.id, week)
-        past_groups = await repository.groups_of(past.id for past in past_rounds)
-        history = PairingHistory.from_rounds(
-            (past.week, [group.member_ids for group in past_groups[past.id]]) for past in past_rounds
-        )
+        auto_snoozed = tuple(await self._close_due(now, cohort.id))
+        async with self._sessions() as session:
+            candidates = await self._candidates(session, cohort, week, now, in_guild)
+            history = await _history(ReviewRepository(session), cohort.id, week)
         seed = round_seed(cohort.id, week)
         if len(candidates) > PAIRING_IN_THREAD_ABOVE:
             result = await asyncio.to_thread(make_groups, candidates, history, week, seed)
         else:
             result = make_groups(candidates, history, week, seed)
-        try:
-            review_round = await _store_round(repository, session, cohort, week, seed, now, result)
-        except IntegrityError:  # another process paired this week first: show its round
-            existing = await repository.round_for_week(cohort.id, week)
+        round_id = await store_round(self._sessions, cohort, week, seed, now, result)
+        if round_id is None:  # another process paired this week first: show its round
+            existing = await self._view_of_week(cohort, week)
             if existing is None:
-                raise
-            return RoundOutcome(await _round_view(session, existing, cohort), False, auto_snoozed)
+                raise ConflictError("Another run was pairing this week and stopped: try again.")
+            return RoundOutcome(existing, False, auto_snoozed)
         log.info(
             "guild=%s cohort=%s week=%s paired %d groups (%d repeat pairs, %d alone)",
             cohort.guild_id,
@@ -139,7 +132,33 @@ class ReviewRounds:
             result.repeat_pairs,
             len(result.unpaired),
         )
-        return RoundOutcome(await _round_view(session, review_round, cohort), True, auto_snoozed)
+        return RoundOutcome(await self._view_of_week(cohort, week) or _gone(), True, auto_snoozed)
+
+    async def _view_of_week(self, cohort: Cohort, week: int) -> RoundView | None:
+        """The week's round as stored; one that another run is still filling is waited for
+        (briefly), so nobody publishes a round without all its groups."""
+        for _ in range(FILL_WAIT_POLLS):
+            async with self._sessions() as session:
+                review_round = await ReviewRepository(session).round_for_week(cohort.id, week)
+                if review_round is None:
+                    return None
+                if not is_filling(review_round.announcement_message_id):
+                    return await _round_view(session, review_round, cohort)
+            await asyncio.sleep(FILL_WAIT_POLL.total_seconds())
+        raise ConflictError("This week's round is still being paired: try again in a minute.")
+
+    async def _close_due(self, now: datetime, cohort_id: int | None = None) -> list[AutoSnoozed]:
+        """Close the rounds due by ``now``, each in its own short transaction."""
+        async with self._sessions() as session:
+            due = [
+                review_round.id
+                for review_round in await ReviewRepository(session).open_rounds_due_by(now, cohort_id)
+            ]
+        snoozed: list[AutoSnoozed] = []
+        for round_id in due:
+            async with self._sessions.begin() as session:
+                snoozed.extend(await close_round(session, round_id, now))
+        return snoozed
 
     async def _candidates(
         self, session: AsyncSession, cohort: Cohort, week: int, now: datetime, in_guild: InGuild
@@ -162,13 +181,18 @@ class ReviewRounds:
                 " members opt in with `/review join`."
             )
         roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
-        completed = await repository.completed_checkpoints(cohort.id)
+        phase_of_key = {
+            checkpoint.key: index
+            for index, phase in enumerate(roadmap.phases)
+            for checkpoint in phase.checkpoints
+        }
+        done = await repository.phase_counts(cohort.id, phase_of_key)
         return [
             Candidate(
                 user_id=participant.user_id,
                 utc_offset_minutes=utc_offset_minutes(participant.timezone, now),
                 languages=frozenset(split_languages(participant.languages)),
-                phase_index=member_phase_index(roadmap, completed.get(participant.user_id, set())),
+                phase_index=phase_index_from_counts(roadmap, done.get(participant.user_id, {})),
             )
             for participant in eligible
         ]
@@ -257,10 +281,7 @@ class ReviewRounds:
 
     async def close_due_rounds(self) -> list[AutoSnoozed]:
         """Close every round past its due date and update missed-round streaks (idempotent)."""
-        now = self._clock()
-        async with self._sessions.begin() as session:
-            due = await ReviewRepository(session).open_rounds_due_by(now)
-            return await _close_rounds(session, due, now)
+        return await self._close_due(self._clock())
 
     async def claim_due_reminders(self) -> list[ReminderBatch]:
         """Rounds due within two days whose reminder has not gone out; each is claimed once."""
@@ -275,79 +296,24 @@ class ReviewRounds:
                     continue
                 review_round.reminder_sent_at = now
                 view = await _round_view(session, review_round)
+                groups = view.paired_groups
+                missing = without_review_by_group(
+                    [(group.member_ids, group.former) for group in groups], view.reviews
+                )
                 pending = tuple(
-                    (group, missing)
-                    for group in view.paired_groups
-                    if (missing := view.without_review(group))
+                    (group, members) for group, members in zip(groups, missing, strict=True) if members
                 )
                 batches.append(ReminderBatch(view, pending))
         return batches
 
 
-async def _store_round(
-    repository: ReviewRepository,
-    session: AsyncSession,
-    cohort: Cohort,
-    week: int,
-    seed: int,
-    now: datetime,
-    result: PairingResult,
-) -> ReviewRound:
-    """Save the week's round with its groups; a lone member is stored as a group of one."""
-    async with session.begin_nested():
-        review_round = ReviewRound(
-            guild_id=cohort.guild_id,
-            cohort_id=cohort.id,
-            week=week,
-            seed=seed,
-            created_at=now,
-            due_at=now + REVIEW_WINDOW,
-        )
-        repository.add_round(review_round)
-        await session.flush()
-        for group in result.groups:
-            await repository.add_group(cohort.guild_id, review_round.id, group)
-        for lone in result.unpaired:
-            await repository.add_group(cohort.guild_id, review_round.id, (lone,))
-        await session.flush()
-    return review_round
+async def _history(repository: ReviewRepository, cohort_id: int, week: int) -> PairingHistory:
+    """Who met whom in the cohort's rounds before ``week`` (one streamed query)."""
+    return PairingHistory.from_rounds(await repository.past_pairings(cohort_id, week))
 
 
-async def _close_rounds(
-    session: AsyncSession, rounds: Sequence[ReviewRound], now: datetime
-) -> list[AutoSnoozed]:
-    """Close each round once (a claimed row) and update the streaks of its paired members."""
-    repository = ReviewRepository(session)
-    snoozed: list[AutoSnoozed] = []
-    for review_round in rounds:
-        if not await repository.claim_close(review_round.id, now):
-            continue
-        review_round.closed_at = now  # the claim bypassed the loaded object
-        groups, reviews = await repository.round_contents(review_round.id)
-        paired = [group for group in groups if len(group.member_ids) + group.former >= 2]
-        missing = {
-            user_id
-            for group in paired
-            for user_id in members_without_review(group.member_ids, reviews, group.former)
-        }
-        user_ids = [user_id for group in paired for user_id in group.member_ids]
-        participants = await repository.participants_by_user(review_round.cohort_id, user_ids)
-        cohort = await CohortRepository(session).by_id(review_round.cohort_id)
-        assert cohort is not None  # rounds are deleted with their cohort
-        for user_id, participant in participants.items():
-            before = participant.missed_streak
-            participant.missed_streak = next_missed_streak(before, reviewed=user_id not in missing)
-            if before < MISSED_ROUNDS_LIMIT <= participant.missed_streak and participant.active:
-                participant.auto_snooze_notice = True
-                snoozed.append(AutoSnoozed(review_round.guild_id, cohort.id, cohort.name, user_id))
-        log.info(
-            "cohort=%s week=%s closed: %d of %d members recorded no review",
-            review_round.cohort_id,
-            review_round.week,
-            len(missing),
-            len(user_ids),
-        )
-    return snoozed
+def _gone() -> RoundView:
+    raise ConflictError("This week's round was removed while it was being shown: try again.")
 
 
 async def _round_view(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -113,6 +113,14 @@ def member_phase_index(roadmap: Roadmap, completed_keys: Collection[str]) -> int
     return len(roadmap.phases) - 1
 
 
+def phase_index_from_counts(roadmap: Roadmap, done_per_phase: Mapping[int, int]) -> int:
+    """``member_phase_index`` from the number of checkpoints done per phase (keys are unique)."""
+    for index, phase in enumerate(roadmap.phases):
+        if done_per_phase.get(index, 0) < len(phase.checkpoints):
+            return index
+    return len(roadmap.phases) - 1
+
+
 def reminder_is_due(due_at: datetime, now: datetime) -> bool:
     """A reminder goes out from two days before the due date until the due date itself."""
     return due_at - REMINDER_LEAD <= now < due_at
@@ -133,6 +141,34 @@ def members_without_review(
         if reviewer in in_group and (reviewee in in_group or (reviewee is None and former > 0))
     }
     return tuple(user_id for user_id in member_ids if user_id not in reviewed)
+
+
+def without_review_by_group(
+    groups: Sequence[tuple[Sequence[int], int]], reviews: Collection[tuple[int | None, int | None]]
+) -> list[tuple[int, ...]]:
+    """``members_without_review`` for every (member ids, former seats) group of a round at once.
+
+    One pass over the round's reviews instead of one per group: a round of 5,000 groups and
+    8,000 reviews took seconds the other way. The answers are the same, group by group.
+    """
+    reviewees: dict[int, set[int | None]] = {}
+    for reviewer, reviewee in reviews:
+        if reviewer is not None:
+            reviewees.setdefault(reviewer, set()).add(reviewee)
+    answers: list[tuple[int, ...]] = []
+    for member_ids, former in groups:
+        in_group = set(member_ids)
+        answers.append(
+            tuple(
+                user_id
+                for user_id in member_ids
+                if not any(
+                    reviewee in in_group or (reviewee is None and former > 0)
+                    for reviewee in reviewees.get(user_id, ())
+                )
+            )
+        )
+    return answers
 
 
 def split_languages(stored: str) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from bot.cohorts.resolve import cohort_named, cohort_week, member_cohort
 from bot.db.models import Cohort, ReviewCompletion, ReviewParticipant, ReviewRound
 from bot.kernel import slots
 from bot.kernel.errors import InvalidInputError, NotFoundError
+from bot.reviews import queries
 from bot.reviews.repository import ReviewRepository, StoredGroup
 from bot.reviews.rules import (
     MISSED_ROUNDS_LIMIT,
@@ -159,7 +160,7 @@ class ReviewService:
             elif clean_link is not None:
                 existing.link = clean_link
             await session.flush()
-            _, reviews = await repository.round_contents(review_round.id)
+            reviews = await queries.reviews_touching(session, review_round.id, (user_id,))
             reviewed = {reviewee for reviewer, reviewee in reviews if reviewer == user_id}
             still = tuple(
                 member for member in group.member_ids if member != user_id and member not in reviewed
@@ -171,14 +172,10 @@ class ReviewService:
         self, repository: ReviewRepository, cohort: Cohort, user_id: int, partner_id: int
     ) -> tuple[ReviewRound, StoredGroup]:
         """The open round and group the member shares with ``partner_id``, or why there is none."""
-        open_rounds = list(await repository.open_rounds(cohort_id=cohort.id))
-        groups = await repository.groups_of(review_round.id for review_round in open_rounds)
-        mine = [
-            (review_round, group)
-            for review_round in open_rounds  # newest first
-            for group in groups[review_round.id]
-            if user_id in group.member_ids
-        ]
+        session = repository.session
+        seats = await queries.open_member_rounds(session, cohort.id, user_id)  # newest first
+        groups = await queries.groups_by_id(session, (group_id for _, group_id in seats))
+        mine = [(review_round, groups[group_id]) for review_round, group_id in seats]
         if not mine:
             raise await self._no_round_error(repository, cohort)
         found = next(((rnd, group) for rnd, group in mine if partner_id in group.member_ids), None)
@@ -218,16 +215,12 @@ class ReviewService:
             week = cohort_week(cohort, now)
             this_week = await repository.round_for_week(cohort.id, week) if week >= 1 else None
             participant = await repository.participant(cohort.id, user_id)
-            current: ReviewRound | None = None
-            for review_round in await repository.rounds_of_member(cohort.id, user_id):  # newest first
-                if review_round.closed_at is None or review_round.week == week:
-                    current = review_round
-                    break
-            view = (
-                RoundView.of(current, cohort, *await repository.round_contents(current.id))
-                if current is not None
-                else None
-            )
+            seats = await queries.member_rounds(session, cohort.id, user_id, current_week=week)
+            view: RoundView | None = None
+            if seats:  # newest first: the open round, or this week's closed one
+                current, group_id = seats[0]
+                group, reviews = await queries.group_contents(session, group_id)
+                view = RoundView.of(current, cohort, [group], reviews)
         return StatusView(
             user_id=user_id,
             cohort_name=cohort.name,
@@ -243,18 +236,19 @@ class ReviewService:
     async def history(self, guild_id: int, user_id: int, cohort_name: str | None = None) -> HistoryView:
         async with self._sessions() as session:
             cohort = await self._review_cohort(session, guild_id, user_id, cohort_name, must_be_member=False)
-            repository = ReviewRepository(session)
-            rounds = await repository.rounds_of_member(cohort.id, user_id)
-            groups = await repository.groups_of(review_round.id for review_round in rounds)
-            completions = await repository.completions_of(review_round.id for review_round in rounds)
+            seats = await queries.member_rounds(session, cohort.id, user_id)
+            groups = await queries.groups_by_id(session, (group_id for _, group_id in seats))
+            completions = await queries.member_completions(
+                session, user_id, [review_round.id for review_round, _ in seats]
+            )
         entries = [
             _history_entry(
                 review_round,
-                next(group for group in groups[review_round.id] if user_id in group.member_ids),
+                groups[group_id],
                 [completion for completion in completions if completion.round_id == review_round.id],
                 user_id,
             )
-            for review_round in rounds
+            for review_round, group_id in seats
         ]
         return HistoryView(cohort.name, user_id, tuple(entries))
 
@@ -262,7 +256,7 @@ class ReviewService:
         """Reviews given and received in one cohort, for ``/progress`` and exports."""
         async with self._sessions() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            given, received = await ReviewRepository(session).review_counts(cohort.id, user_id)
+            given, received = await queries.review_counts(session, cohort.id, user_id)
         return ReviewCounts(given, received)
 
     # --- auto-snooze notices -------------------------------------------------------------------
