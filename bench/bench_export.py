@@ -8,10 +8,14 @@ rounds of pairs (80,000 completed reviews) and a second server as noise. Then it
 
 - the median time of `ExportService.write` for the progress CSV (target < 1.5 s) and the long
   checkpoint CSV (600,000 rows, target < 5 s), written to a file;
-- the sqlite3 command-line shell exporting the same SQL statements to CSV in the same run
-  (skipped with a message when /usr/bin/sqlite3 is missing), and our time as a ratio of it;
-  the shell prints raw stored values, while the export also joins the roadmap in Python,
-  computes pace and formats timestamps;
+- the sqlite3 command-line shell exporting the same SQL statements to CSV, run alternately with
+  the export in the same loop (skipped with a message when /usr/bin/sqlite3 is missing), and
+  the ratio of the medians (checkpoints target <= 2x); the shell prints raw stored values,
+  while the export also joins the roadmap in Python, computes pace and formats timestamps;
+- the checkpoint XLSX (600,000 rows) in a fresh child process: median time (target < 30 s) and
+  that process's peak resident memory (target < 250 MB), against XlsxWriter's
+  `constant_memory` mode writing the same rows through the same service in another child
+  (the anchor; `--anchor-repeats 0` skips it), and the ratio of the medians;
 - the time of the upload path (`ExportService.export_file` with Discord's 25 MiB limit),
   which zips the checkpoint CSV;
 - peak memory: Python allocations during each export (tracemalloc, a separate untimed run)
@@ -26,6 +30,7 @@ import argparse
 import asyncio
 import functools
 import gc
+import json
 import random
 import resource
 import shutil
@@ -36,10 +41,11 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,7 +56,9 @@ from bot.container import build_services
 from bot.content import load_catalog
 from bot.db.engine import create_engine, upgrade_database
 from bot.exports import queries
-from bot.exports.formats import ExportFormat
+from bot.exports import service as service_module
+from bot.exports.formats import Batch, ExportFormat
+from bot.exports.formats.common import rows_of
 from bot.exports.service import ExportKind
 
 GUILD, OTHER_GUILD = 880_000_000_000_000_001, 880_000_000_000_000_002
@@ -60,6 +68,7 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 START = datetime(2026, 1, 5, tzinfo=UTC)
 UPLOAD_LIMIT = 25 * 1024 * 1024
 PROGRESS_TARGET_S, CHECKPOINTS_TARGET_S, MEMORY_TARGET_MB = 1.5, 5.0, 250
+SHELL_RATIO_TARGET, XLSX_TARGET_S = 2.0, 30.0
 SQLITE_SHELL = "/usr/bin/sqlite3"
 
 
@@ -187,6 +196,17 @@ def literal_sql(statement: object) -> str:
 
 
 def peak_rss_mb() -> float:
+    """This process image's peak resident size.
+
+    Linux keeps ``ru_maxrss`` across fork and exec, so a child started by a large parent would
+    report the parent's peak; ``VmHWM`` belongs to the current image only.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
@@ -224,17 +244,30 @@ class Measurements:
     rows: dict[ExportKind, int] = field(default_factory=dict)
     sizes_mb: dict[ExportKind, float] = field(default_factory=dict)
     medians: dict[ExportKind, float] = field(default_factory=dict)
+    shell_medians: dict[ExportKind, float] = field(default_factory=dict)
     upload: str = ""
     traced_mb: dict[str, float] = field(default_factory=dict)
     baseline_rss_mb: float = 0.0
     exports_rss_mb: float = 0.0
 
 
-async def measure(settings: Settings, folder: Path, repeats: int) -> Measurements:
-    """Time and weigh the exports through the real service over the seeded file."""
+def bench_settings(database: Path, content: Path) -> Settings:
+    return Settings(
+        discord_token="bench",
+        database_url=f"sqlite+aiosqlite:///{database}",
+        content_dir=content,
+        _env_file=None,
+    )
+
+
+async def measure(
+    settings: Settings, folder: Path, repeats: int, shell_sql: dict[ExportKind, str]
+) -> Measurements:
+    """Time and weigh the CSV exports through the real service, each run next to a shell run."""
     found = Measurements(baseline_rss_mb=peak_rss_mb())
     engine = create_engine(settings.database_url)
     exports = build_services(settings, engine, load_catalog(settings.content_dir), lambda: NOW).exports
+    database = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///"))
 
     async def write(kind: ExportKind) -> None:
         path = folder / f"{kind}.csv"
@@ -252,7 +285,14 @@ async def measure(settings: Settings, folder: Path, repeats: int) -> Measurement
 
     for kind, runs in ((ExportKind.PROGRESS, repeats * 2), (ExportKind.CHECKPOINTS, repeats)):
         await write(kind)  # a warm-up run, which also checks the row count
-        found.medians[kind] = statistics.median(await timed(functools.partial(write, kind), runs))
+        ours, shell = [], []
+        for _ in range(runs):  # alternately, so a change in the machine's load hits both alike
+            ours += await timed(functools.partial(write, kind), 1)
+            if kind in shell_sql:
+                shell.append(shell_seconds(database, shell_sql[kind], folder / f"shell-{kind}.csv"))
+        found.medians[kind] = statistics.median(ours)
+        if shell:
+            found.shell_medians[kind] = statistics.median(shell)
     upload_seconds = (await timed(upload, 1))[0]
     upload_text = f"{found.upload}, in {upload_seconds:.2f} s"
     # Read before tracemalloc runs: its own bookkeeping is large.
@@ -265,7 +305,148 @@ async def measure(settings: Settings, folder: Path, repeats: int) -> Measurement
     return found
 
 
-def main(members: int, repeats: int) -> int:
+# ------------------------------------------------------------------------------------- XLSX
+
+
+def xlsxwriter_constant_memory(
+    title: str, columns: Sequence[str], batches: Iterable[Batch], out: BinaryIO
+) -> None:
+    """The anchor: XlsxWriter's streaming mode writing the same typed cells, one call per cell."""
+    import xlsxwriter  # a dev dependency, imported only in the anchor's child process
+
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
+    sheet = workbook.add_worksheet(title[:31])
+    bold, stamp = (
+        workbook.add_format({"bold": True}),
+        workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+    )
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, columns, bold)
+    identifiers = [name.endswith("_id") for name in columns]
+    number = 0
+    for batch in batches:
+        for row in rows_of(batch):
+            number += 1
+            for index, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, datetime):
+                    sheet.write_datetime(number, index, value.astimezone(UTC).replace(tzinfo=None), stamp)
+                elif isinstance(value, str) or identifiers[index]:
+                    sheet.write_string(number, index, str(value))
+                else:
+                    sheet.write_number(number, index, value)
+    workbook.close()
+
+
+def xlsx_child(writer: str, database: Path, content: Path, repeats: int) -> None:
+    """In a fresh process: the checkpoint XLSX ``repeats`` times; prints times and peak RSS."""
+    if writer == "xlsxwriter":
+        vars(service_module)["write_xlsx_batches"] = xlsxwriter_constant_memory
+
+    rows: list[int] = []
+
+    async def run() -> list[float]:
+        settings = bench_settings(database, content)
+        engine = create_engine(settings.database_url)
+        exports = build_services(settings, engine, load_catalog(content), lambda: NOW).exports
+        output = database.parent / f"checkpoints-{writer}.xlsx"
+
+        async def write() -> None:
+            with output.open("wb") as out:
+                summary = await exports.write(
+                    GUILD, "Bench", ExportKind.CHECKPOINTS, ExportFormat.XLSX, out, actor_id=None
+                )
+            rows.append(summary.rows)
+
+        times = await timed(write, repeats)
+        await engine.dispose()
+        return times
+
+    times = asyncio.run(run())
+    print(json.dumps({"times": times, "rss_mb": peak_rss_mb(), "rows": rows}))
+
+
+def run_xlsx_child(
+    writer: str, database: Path, content: Path, repeats: int, rows: int
+) -> tuple[float, float]:
+    """The median seconds and peak resident megabytes of ``xlsx_child`` in a new process."""
+    command = [sys.executable, __file__, "--xlsx-child", writer, "--seed-into", str(database)]
+    command += ["--content", str(content), "--repeats", str(repeats)]
+    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    assert result["rows"] == [rows] * repeats, result["rows"]
+    return statistics.median(result["times"]), result["rss_mb"]
+
+
+# ------------------------------------------------------------------------------------- main
+
+
+def report_csv(found: Measurements, members: int, keys: int, failures: list[str]) -> None:
+    assert found.rows[ExportKind.PROGRESS] == members
+    assert found.rows[ExportKind.CHECKPOINTS] == members * keys
+    for kind, target in (
+        (ExportKind.PROGRESS, PROGRESS_TARGET_S),
+        (ExportKind.CHECKPOINTS, CHECKPOINTS_TARGET_S),
+    ):
+        median = found.medians[kind]
+        verdict = "ok" if median < target else "OVER TARGET"
+        print(
+            f"{kind} CSV ({found.rows[kind]:,} rows, {found.sizes_mb[kind]:.1f} MB) via "
+            f"ExportService.write: median {median:.3f} s (target < {target} s: {verdict})"
+        )
+        if median >= target:
+            failures.append(f"{kind} CSV took {median:.2f} s")
+    if not found.shell_medians:
+        print(f"skipping the comparison with the sqlite3 shell: {SQLITE_SHELL} is missing")
+    for kind, shell in found.shell_medians.items():
+        ratio = found.medians[kind] / shell
+        goal = ""
+        if kind is ExportKind.CHECKPOINTS:
+            verdict = "ok" if ratio <= SHELL_RATIO_TARGET else "OVER TARGET"
+            goal = f" (target <= {SHELL_RATIO_TARGET}x: {verdict})"
+            if ratio > SHELL_RATIO_TARGET:
+                failures.append(f"checkpoint CSV at {ratio:.2f}x the sqlite3 shell")
+        print(
+            f"{kind}: sqlite3 shell, same SELECT to CSV, run alternately: median {shell:.3f} s; "
+            f"the export takes {ratio:.2f}x the shell's time{goal}"
+        )
+    print(f"checkpoint CSV for Discord (25 MiB limit): {found.upload}")
+    for label, megabytes in found.traced_mb.items():
+        print(f"{label}: peak Python allocations {megabytes:.1f} MB (tracemalloc, separate run)")
+    verdict = "ok" if found.exports_rss_mb < MEMORY_TARGET_MB else "OVER TARGET"
+    print(
+        f"peak resident memory of this process through the CSV exports: {found.exports_rss_mb:.0f} MB, "
+        f"{found.baseline_rss_mb:.0f} MB of it before the first export "
+        f"(target < {MEMORY_TARGET_MB} MB: {verdict})"
+    )
+    if found.exports_rss_mb >= MEMORY_TARGET_MB:
+        failures.append(f"peak memory {found.exports_rss_mb:.0f} MB")
+
+
+def report_xlsx(
+    database: Path, content: Path, rows: int, repeats: tuple[int, int], failures: list[str]
+) -> None:
+    """``repeats``: runs of our writer and of the XlsxWriter anchor (0 skips the anchor)."""
+    ours_repeats, anchor_repeats = repeats
+    seconds, rss = run_xlsx_child("ours", database, content, ours_repeats, rows)
+    ok = seconds < XLSX_TARGET_S and rss < MEMORY_TARGET_MB
+    print(
+        f"checkpoints XLSX via ExportService.write, own process: median {seconds:.2f} s of {ours_repeats} "
+        f"(target < {XLSX_TARGET_S:.0f} s), peak resident memory {rss:.0f} MB "
+        f"(target < {MEMORY_TARGET_MB} MB): {'ok' if ok else 'OVER TARGET'}"
+    )
+    if not ok:
+        failures.append(f"checkpoint XLSX took {seconds:.1f} s and {rss:.0f} MB")
+    if anchor_repeats:
+        anchor, anchor_rss = run_xlsx_child("xlsxwriter", database, content, anchor_repeats, rows)
+        print(
+            f"checkpoints XLSX with XlsxWriter constant_memory as the writer (anchor), own process: "
+            f"median {anchor:.2f} s of {anchor_repeats}, peak resident memory {anchor_rss:.0f} MB; "
+            f"ours takes {seconds / anchor:.2f}x its time"
+        )
+
+
+def main(members: int, repeats: int, xlsx_repeats: int, anchor_repeats: int) -> int:
     failures: list[str] = []
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
@@ -273,12 +454,7 @@ def main(members: int, repeats: int) -> int:
         content.mkdir()
         (content / "bench-sixty.yaml").write_text(roadmap_yaml(), encoding="utf-8")
         database = folder / "bench.sqlite3"
-        settings = Settings(
-            discord_token="bench",
-            database_url=f"sqlite+aiosqlite:///{database}",
-            content_dir=content,
-            _env_file=None,
-        )
+        settings = bench_settings(database, content)
         roadmap = load_catalog(content).get("bench-sixty")
         assert roadmap is not None
         keys = [checkpoint.key for _, checkpoint in roadmap.checkpoints()]
@@ -292,50 +468,15 @@ def main(members: int, repeats: int) -> int:
             f"seeded {members:,} members, {members * len(keys):,} checkpoint rows and {REVIEW_ROUNDS} "
             f"review rounds in a child process in {time.perf_counter() - tick:.1f} s"
         )
-
-        found = asyncio.run(measure(settings, folder, repeats))
-        assert found.rows[ExportKind.PROGRESS] == members
-        assert found.rows[ExportKind.CHECKPOINTS] == members * len(keys)
-        for kind, target in (
-            (ExportKind.PROGRESS, PROGRESS_TARGET_S),
-            (ExportKind.CHECKPOINTS, CHECKPOINTS_TARGET_S),
-        ):
-            median = found.medians[kind]
-            verdict = "ok" if median < target else "OVER TARGET"
-            print(
-                f"{kind} CSV ({found.rows[kind]:,} rows, {found.sizes_mb[kind]:.1f} MB) via "
-                f"ExportService.write: median {median:.3f} s (target < {target} s: {verdict})"
-            )
-            if median >= target:
-                failures.append(f"{kind} CSV took {median:.2f} s")
-
+        shell_sql = {}
         if shutil.which(SQLITE_SHELL):
-            statements = {
-                ExportKind.PROGRESS: queries.member_progress_statement(1, keys),
-                ExportKind.CHECKPOINTS: queries.checkpoint_rows_statement(1),
+            shell_sql = {
+                ExportKind.PROGRESS: literal_sql(queries.member_progress_statement(1, keys)),
+                ExportKind.CHECKPOINTS: literal_sql(queries.checkpoint_rows_statement(1)),
             }
-            for kind, statement in statements.items():
-                sql = literal_sql(statement)
-                output = folder / f"shell-{kind}.csv"
-                shell = statistics.median(shell_seconds(database, sql, output) for _ in range(repeats))
-                print(
-                    f"{kind}: sqlite3 shell, same SELECT to CSV: median {shell:.3f} s; "
-                    f"the export takes {found.medians[kind] / shell:.2f}x the shell's time"
-                )
-        else:
-            print(f"skipping the comparison with the sqlite3 shell: {SQLITE_SHELL} is missing")
-
-    print(f"checkpoint CSV for Discord (25 MiB limit): {found.upload}")
-    for label, megabytes in found.traced_mb.items():
-        print(f"{label}: peak Python allocations {megabytes:.1f} MB (tracemalloc, separate run)")
-    verdict = "ok" if found.exports_rss_mb < MEMORY_TARGET_MB else "OVER TARGET"
-    print(
-        f"peak resident memory of this process through every export above: {found.exports_rss_mb:.0f} MB, "
-        f"{found.baseline_rss_mb:.0f} MB of it before the first export "
-        f"(target < {MEMORY_TARGET_MB} MB: {verdict})"
-    )
-    if found.exports_rss_mb >= MEMORY_TARGET_MB:
-        failures.append(f"peak memory {found.exports_rss_mb:.0f} MB")
+        found = asyncio.run(measure(settings, folder, repeats, shell_sql))
+        report_csv(found, members, len(keys), failures)
+        report_xlsx(database, content, members * len(keys), (xlsx_repeats, anchor_repeats), failures)
     if failures:
         print("FAILED: " + "; ".join(failures))
         return 1
@@ -346,9 +487,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--xlsx-repeats", type=int, default=3)
+    parser.add_argument("--anchor-repeats", type=int, default=1, help="XlsxWriter runs (about 40 s each)")
     parser.add_argument("--seed-into", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--xlsx-child", choices=["ours", "xlsxwriter"], help=argparse.SUPPRESS)
+    parser.add_argument("--content", type=Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.xlsx_child:
+        xlsx_child(arguments.xlsx_child, arguments.seed_into, arguments.content, arguments.repeats)
+        sys.exit(0)
     if arguments.seed_into:
         asyncio.run(seed_into(arguments.seed_into, arguments.members))
         sys.exit(0)
-    sys.exit(main(arguments.members, arguments.repeats))
+    sys.exit(main(arguments.members, arguments.repeats, arguments.xlsx_repeats, arguments.anchor_repeats))

@@ -2,7 +2,8 @@
 
 The database driver is async, so reading stays on the loop; writing CSV/JSON/XLSX is CPU-bound,
 so it runs beside it. A small queue between them keeps at most ``HANDOFF_BATCHES`` batches in
-memory. An error on either side stops both and is raised to the caller.
+memory. An error on either side stops both and is raised to the caller. ``pump_batches`` hands
+the formatter whole batches (the writers work batch by batch); ``pump`` hands it rows.
 """
 
 from __future__ import annotations
@@ -11,37 +12,39 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sized
+from itertools import chain
 from typing import Final, Generic, TypeVar
 
 HANDOFF_BATCHES: Final = 4
 RowT = TypeVar("RowT")
+BatchT = TypeVar("BatchT", bound=Sized)
 
 
 class _AbortedError(Exception):
     """Tells the formatting thread that the rows stopped coming because of an error."""
 
 
-class _Handoff(Generic[RowT]):
+class _Handoff(Generic[BatchT]):
     """The queue between the reader (event loop) and the formatter (worker thread)."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[list[RowT] | BaseException | None] = queue.Queue(maxsize=HANDOFF_BATCHES)
+        self._queue: queue.Queue[BatchT | BaseException | None] = queue.Queue(maxsize=HANDOFF_BATCHES)
         self._sink_stopped = threading.Event()
 
-    def rows(self) -> Iterator[RowT]:
+    def batches(self) -> Iterator[BatchT]:
         while (item := self._queue.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            yield from item
+            yield item
 
-    def run_sink(self, sink: Callable[[Iterable[RowT]], object]) -> None:
+    def run_sink(self, sink: Callable[[Iterable[BatchT]], object]) -> None:
         try:
-            sink(self.rows())
+            sink(self.batches())
         finally:
             self._sink_stopped.set()
 
-    def _offer(self, item: list[RowT] | BaseException | None) -> bool:
+    def _offer(self, item: BatchT | BaseException | None) -> bool:
         """Queue ``item`` once there is room; False if the sink stopped (it failed) meanwhile."""
         while not self._sink_stopped.is_set():
             with contextlib.suppress(queue.Full):
@@ -49,7 +52,7 @@ class _Handoff(Generic[RowT]):
                 return True
         return False
 
-    async def hand_over(self, item: list[RowT] | BaseException | None) -> bool:
+    async def hand_over(self, item: BatchT | BaseException | None) -> bool:
         try:
             self._queue.put_nowait(item)  # the usual case: room in the queue, no thread hop
         except queue.Full:
@@ -59,7 +62,12 @@ class _Handoff(Generic[RowT]):
 
 async def pump(batches: AsyncIterator[list[RowT]], sink: Callable[[Iterable[RowT]], object]) -> int:
     """Run ``sink`` in a worker thread over the rows of ``batches``; returns the row count."""
-    handoff: _Handoff[RowT] = _Handoff()
+    return await pump_batches(batches, lambda handed: sink(chain.from_iterable(handed)))
+
+
+async def pump_batches(batches: AsyncIterator[BatchT], sink: Callable[[Iterable[BatchT]], object]) -> int:
+    """Run ``sink`` in a worker thread over ``batches`` as they come; returns the row count."""
+    handoff: _Handoff[BatchT] = _Handoff()
     consumer = asyncio.ensure_future(asyncio.to_thread(handoff.run_sink, sink))
     count = 0
     try:

@@ -7,7 +7,7 @@ whatever the server's size. Callers get batches of export rows (tuples in the co
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import permutations
@@ -27,7 +27,7 @@ from bot.db.models import (
     ReviewRound,
 )
 from bot.db.rows import AnySelect, raw, required_utc_timestamp, stream, utc_timestamp
-from bot.exports.formats import Row
+from bot.exports.formats import ColumnBatch, Row
 
 
 async def guild_is_known(session: AsyncSession, guild_id: int) -> bool:
@@ -185,56 +185,121 @@ def checkpoint_rows_statement(cohort_id: int) -> AnySelect:
     )
 
 
+# Rows gathered into one column batch before it is handed to the formatter.
+CHECKPOINT_BATCH_ROWS: Final = 6_000
+
+
+class _CheckpointColumns:
+    """Builds the checkpoint export column by column from completions ordered by member.
+
+    Per member, the roadmap's checkpoints are looked up once in a dict of their completions; the
+    columns that repeat (the member's id and name, cohort, roadmap, phase, key, title) are made
+    by list repetition, so the per-row work of a 600,000-row export stays small and no row
+    tuple is ever built.
+    """
+
+    def __init__(self, cohort_name: str, roadmap_key: str, slots: Sequence[CheckpointSlot]) -> None:
+        self._head = (cohort_name, roadmap_key)
+        self._phases = [slot.phase for slot in slots]
+        self._keys = [slot.key for slot in slots]
+        self._titles = [slot.title for slot in slots]
+        self._member: tuple[int, str] | None = None
+        self._completed: dict[str, tuple[object, str | None]] = {}
+        self._start_batch()
+
+    def _start_batch(self) -> None:
+        self.members = 0
+        self._ids: list[int] = []
+        self._names: list[str] = []
+        self._statuses: list[str] = []
+        self._stamps: list[object] = []
+        self._evidence: list[str | None] = []
+
+    @property
+    def rows(self) -> int:
+        return len(self._ids)
+
+    def add(self, partition: Iterable[Sequence[Any]]) -> None:
+        """Completions as (user id, display name, key, raw completed_at, evidence)."""
+        for user_id, display_name, key, completed_at, evidence_url in partition:
+            if self._member is None or user_id != self._member[0]:
+                self.finish_member()
+                self._member = (user_id, display_name)
+            if key is not None:
+                self._completed[key] = (completed_at, evidence_url)
+
+    def finish_member(self) -> None:
+        if self._member is None:
+            return
+        user_id, display_name = self._member
+        count = len(self._keys)
+        self._ids += [user_id] * count
+        self._names += [display_name] * count
+        if self._completed:
+            hits = list(map(self._completed.get, self._keys))
+            self._statuses += [OPEN if hit is None else DONE for hit in hits]
+            self._stamps += [None if hit is None else hit[0] for hit in hits]
+            self._evidence += [None if hit is None else hit[1] for hit in hits]
+        else:
+            self._statuses += [OPEN] * count
+            self._stamps += [None] * count
+            self._evidence += [None] * count
+        self.members += 1
+        self._member, self._completed = None, {}
+
+    def take(self) -> ColumnBatch:
+        """The finished members' rows, in ``CHECKPOINT_COLUMNS`` order; starts a new batch."""
+        rows, members = self.rows, self.members
+        cohort_name, roadmap_key = self._head
+        batch = ColumnBatch(
+            (
+                self._ids,
+                self._names,
+                [cohort_name] * rows,
+                [roadmap_key] * rows,
+                self._phases * members,
+                self._keys * members,
+                self._titles * members,
+                self._statuses,
+                _utc_timestamps(self._stamps),
+                self._evidence,
+            )
+        )
+        self._start_batch()
+        return batch
+
+
+def _utc_timestamps(raws: Sequence[object]) -> list[datetime | None]:
+    """``utc_timestamp`` over a column, SQLite's naive UTC text parsed in one comprehension."""
+    parse = datetime.fromisoformat
+    try:
+        return [None if raw is None else parse(raw + "+00:00") for raw in raws]  # type: ignore[operator]
+    except (TypeError, ValueError):  # driver datetimes, or text with its own offset
+        return list(map(utc_timestamp, raws))
+
+
 async def stream_checkpoint_rows(
     session: AsyncSession,
     cohort_id: int,
     cohort_name: str,
     roadmap_key: str,
     slots: Sequence[CheckpointSlot],
-) -> AsyncIterator[list[Row]]:
+) -> AsyncIterator[ColumnBatch]:
     """One row per (active member, checkpoint of the roadmap), open ones included.
 
-    Rows follow ``CHECKPOINT_COLUMNS``. The database streams each member's completions (a left
-    join, so members with none still appear) ordered by member; Python walks the roadmap's
-    checkpoint list once per member and fills in what was done. Completions of keys no longer
-    in the roadmap are left out, as in /progress.
+    Rows follow ``CHECKPOINT_COLUMNS``, in batches given column by column. The database streams
+    each member's completions (a left join, so members with none still appear) ordered by
+    member; Python walks the roadmap's checkpoint list once per member and fills in what was
+    done. Completions of keys no longer in the roadmap are left out, as in /progress.
     """
-    statement = checkpoint_rows_statement(cohort_id)
-    # Rows are built by concatenating tuples made once per checkpoint and once per member,
-    # which keeps the per-row work of a 600,000-row export in C.
-    open_tails = [
-        (cohort_name, roadmap_key, slot.phase, slot.key, slot.title, OPEN, None, None) for slot in slots
-    ]
-    done_heads = [(cohort_name, roadmap_key, slot.phase, slot.key, slot.title, DONE) for slot in slots]
-    keys = [slot.key for slot in slots]
-    member: tuple[int, str] | None = None
-    completed: dict[str, tuple[object, str | None]] = {}
-
-    def member_rows(member: tuple[int, str]) -> list[Row]:
-        rows: list[Row] = []
-        append = rows.append
-        for key, open_tail, done_head in zip(keys, open_tails, done_heads, strict=True):
-            hit = completed.get(key)
-            if hit is None:
-                append(member + open_tail)
-            else:
-                append(member + done_head + (utc_timestamp(hit[0]), hit[1]))
-        return rows
-
-    async for partition in stream(session, statement):
-        out: list[Row] = []
-        for user_id, display_name, key, completed_at, evidence_url in partition:
-            if member is None or user_id != member[0]:
-                if member is not None:
-                    out += member_rows(member)
-                member = (user_id, display_name)
-                completed = {}
-            if key is not None:
-                completed[key] = (completed_at, evidence_url)
-        if out:
-            yield out
-    if member is not None:
-        yield member_rows(member)
+    columns = _CheckpointColumns(cohort_name, roadmap_key, slots)
+    async for partition in stream(session, checkpoint_rows_statement(cohort_id)):
+        columns.add(partition)
+        if columns.rows >= CHECKPOINT_BATCH_ROWS:
+            yield columns.take()
+    columns.finish_member()
+    if columns.rows:
+        yield columns.take()
 
 
 # ---------------------------------------------------------------------------------- reviews

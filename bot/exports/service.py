@@ -46,16 +46,17 @@ from bot.exports.formats import (
     CHECKPOINT_COLUMNS,
     PROGRESS_COLUMNS,
     REVIEW_COLUMNS,
+    Batch,
     ExportFormat,
     ExportTooLargeError,
     Row,
     export_filename,
     fit_to_limit,
-    write_csv,
-    write_json,
-    write_xlsx,
+    write_csv_batches,
+    write_json_batches,
+    write_xlsx_batches,
 )
-from bot.exports.pump import pump
+from bot.exports.pump import pump_batches
 from bot.kernel import calendar, slots
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.pace import expected_by_day, pace_of
@@ -186,7 +187,7 @@ class ExportService:
             batches = self._rows(session, scope, kind, now)
             sink = _sink(kind, fmt, scope, now, out)
             try:
-                rows = await pump(batches, sink)
+                rows = await pump_batches(batches, sink)
             except ExportTooLargeError as error:
                 reason = str(error)
                 raise InvalidInputError(
@@ -213,7 +214,7 @@ class ExportService:
 
     def _rows(
         self, session: AsyncSession, scope: _Scope, kind: ExportKind, now: datetime
-    ) -> AsyncIterator[list[Row]]:
+    ) -> AsyncIterator[Batch]:
         if kind is ExportKind.PROGRESS:
             return self._progress_rows(session, scope, now)
         if kind is ExportKind.CHECKPOINTS:
@@ -252,7 +253,7 @@ class ExportService:
                     for member in batch
                 ]
 
-    async def _checkpoint_rows(self, session: AsyncSession, scope: _Scope) -> AsyncIterator[list[Row]]:
+    async def _checkpoint_rows(self, session: AsyncSession, scope: _Scope) -> AsyncIterator[Batch]:
         for cohort in scope.cohorts:
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
             slots = [
@@ -300,14 +301,14 @@ def _megabytes(size: int) -> str:
 
 def _sink(
     kind: ExportKind, fmt: ExportFormat, scope: _Scope, now: datetime, out: IO[bytes]
-) -> Callable[[Iterable[Row]], object]:
-    """The formatter for one export, as a function of its rows that writes to ``out``."""
+) -> Callable[[Iterable[Batch]], object]:
+    """The formatter for one export, as a function of its row batches that writes to ``out``."""
     columns = COLUMNS[kind]
     binary = cast(BinaryIO, out)  # BinaryIO only adds text-mode helpers the writers never use
     if fmt is ExportFormat.CSV:
-        return lambda rows: write_csv(columns, rows, binary)
+        return lambda batches: write_csv_batches(columns, batches, binary)
     if fmt is ExportFormat.JSON:
         meta = {"generated_at": now, "guild_id": scope.guild_id, "cohort": scope.cohort_name}
-        return lambda rows: write_json(kind.value, meta, columns, rows, binary)
+        return lambda batches: write_json_batches(kind.value, meta, columns, batches, binary)
     title = f"{kind} {scope.cohort_name or 'all cohorts'}"
-    return lambda rows: write_xlsx(title, columns, rows, binary)
+    return lambda batches: write_xlsx_batches(title, columns, batches, binary)

@@ -600,3 +600,26 @@ async def test_audit_rows_are_scoped_to_their_server(services: Services, seeded:
         guilds = set(await session.scalars(select(AuditEntry.guild_id)))
     assert guilds == {OTHER_GUILD}
     assert [entry.action for entry in await services.exports.recent_audit(OTHER_GUILD)] == ["export.progress"]
+
+
+async def test_checkpoint_rows_are_the_same_in_any_column_batch_size(
+    services: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A column batch may end between two members whatever the database's batch size."""
+    for user in range(100, 120):
+        await services.cohorts.join(GUILD, "Sprint", user, f"member {user}")
+        if user % 3:
+            await services.progress.complete(GUILD, user, "dev-environment")
+    whole = {fmt: await export_bytes(services, ExportKind.CHECKPOINTS, fmt) for fmt in ExportFormat}
+
+    monkeypatch.setattr("bot.db.rows.BATCH_ROWS", 2)
+    monkeypatch.setattr("bot.exports.queries.CHECKPOINT_BATCH_ROWS", 1)
+
+    for fmt in (ExportFormat.CSV, ExportFormat.JSON):
+        assert await export_bytes(services, ExportKind.CHECKPOINTS, fmt) == whole[fmt]
+    batched_sheet = openpyxl.load_workbook(
+        io.BytesIO(await export_bytes(services, ExportKind.CHECKPOINTS, ExportFormat.XLSX))
+    )
+    whole_sheet = openpyxl.load_workbook(io.BytesIO(whole[ExportFormat.XLSX]))
+    assert batched_sheet.active is not None and whole_sheet.active is not None
+    assert list(batched_sheet.active.values) == list(whole_sheet.active.values)

@@ -12,32 +12,41 @@ from bot.exports.formats.common import (
     EXPORT_SCHEMA_VERSION,
     PROGRESS_COLUMNS,
     REVIEW_COLUMNS,
+    Batch,
+    ColumnBatch,
     ExportFormat,
     ExportTooLargeError,
     Row,
     neutralise_cell,
     starts_like_formula,
 )
-from bot.exports.formats.csv_writer import iter_csv, write_csv
-from bot.exports.formats.json_writer import iter_json, write_json
+from bot.exports.formats.csv_writer import iter_csv, iter_csv_batches, write_csv, write_csv_batches
+from bot.exports.formats.json_writer import iter_json, iter_json_batches, write_json, write_json_batches
 from bot.exports.formats.upload import export_filename, fit_to_limit
-from bot.exports.formats.xlsx_writer import write_xlsx
+from bot.exports.formats.xlsx_writer import write_xlsx, write_xlsx_batches
 
 __all__ = [
     "CHECKPOINT_COLUMNS",
     "EXPORT_SCHEMA_VERSION",
     "PROGRESS_COLUMNS",
     "REVIEW_COLUMNS",
+    "Batch",
+    "ColumnBatch",
     "ExportFormat",
     "ExportTooLargeError",
     "Row",
     "export_filename",
     "fit_to_limit",
     "iter_csv",
+    "iter_csv_batches",
     "iter_json",
+    "iter_json_batches",
     "neutralise_cell",
     "starts_like_formula",
     "write_csv",
+    "write_csv_batches",
     "write_json",
+    "write_json_batches",
     "write_xlsx",
+    "write_xlsx_batches",
 ]

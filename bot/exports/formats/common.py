@@ -10,9 +10,11 @@ identifiers follow ``bot.kernel.serial``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from itertools import islice
+from typing import Final, TypeAlias
 
 from bot.kernel.text import INVISIBLE, is_hidden
 
@@ -32,6 +34,57 @@ class ExportTooLargeError(ValueError):
 
 
 Row = tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnBatch:
+    """Consecutive rows given column by column: ``cells[column][row]``; every column as long.
+
+    A query whose rows repeat most of their cells (every checkpoint of every member) builds its
+    columns with list repetition instead of a tuple per row, and the CSV and XLSX writers, which
+    work column by column, take them as they are.
+    """
+
+    cells: tuple[Sequence[object], ...]
+
+    def __len__(self) -> int:
+        return len(self.cells[0]) if self.cells else 0
+
+    def rows(self) -> Iterator[Row]:
+        return zip(*self.cells, strict=True)
+
+
+# What the writers' batch entry points take: a list of rows, or the same rows column by column.
+Batch: TypeAlias = Sequence[Row] | ColumnBatch
+
+
+def batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    remaining = iter(rows)
+    while batch := list(islice(remaining, size)):
+        yield batch
+
+
+def rows_of(batch: Batch) -> Iterable[Row]:
+    return batch.rows() if isinstance(batch, ColumnBatch) else batch
+
+
+def columns_of(columns: Sequence[str], batch: Batch) -> Sequence[Sequence[object]]:
+    """The batch column by column; every row must have one cell per column."""
+    if isinstance(batch, ColumnBatch):
+        by_column: Sequence[Sequence[object]] = batch.cells
+        lengths = {len(cells) for cells in by_column}
+        if len(by_column) != len(columns) or len(lengths) > 1:
+            raise ValueError(f"a column batch needs {len(columns)} columns of one length")
+        return by_column
+    try:
+        by_column = list(zip(*batch, strict=True))
+    except ValueError:
+        by_column = []
+    if len(by_column) != len(columns):
+        for row in batch:
+            check_width(columns, row)
+    return by_column
+
 
 PROGRESS_COLUMNS: Final = (
     "member_id",

@@ -7,10 +7,16 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from itertools import islice
 from typing import BinaryIO, Final, cast
 
-from bot.exports.formats.common import MAYBE_FORMULA_AFTER_NUL, Row, check_width, neutralise_cell
+from bot.exports.formats.common import (
+    MAYBE_FORMULA_AFTER_NUL,
+    Batch,
+    Row,
+    batched,
+    columns_of,
+    neutralise_cell,
+)
 from bot.kernel.serial import CLOCK_MINUTES, CLOCK_SECONDS, DAY_PREFIXES, format_timestamp
 
 _UTF8_BOM: Final = "\ufeff".encode()
@@ -52,26 +58,30 @@ def _csv_cell(value: object) -> str:
     raise TypeError(f"cannot export a {type(value).__name__} cell: {value!r}")
 
 
-def _csv_column(values: tuple[object, ...]) -> Sequence[str]:
+def _csv_column(values: Sequence[object]) -> Sequence[str]:
     """One column of a batch as CSV field texts, touching cells one by one only where needed.
 
     Columns hold one type in practice, so the type check, the formula check and the quoting
     check run over the whole column in C (``set(map(type, ...))``, one join, two regex
     searches). Clean text and whole numbers are then used as they are; cells are visited in
-    Python only for timestamps, empty cells and text that needs neutralising or quoting.
+    Python only for timestamps, empty cells and text that needs neutralising or quoting, and
+    such text only once per distinct value (a member's name repeats on each of their rows).
     """
     kinds = set(map(type, values))
     has_empty = _NONE_TYPE in kinds
     if kinds <= _TEXT_TYPES:
-        texts = cast("tuple[str | None, ...]", values)
-        joined = "\x00" + "\x00".join(filter(None, texts))
+        texts = cast("Sequence[str | None]", values)
+        distinct = set(texts)  # most text columns repeat a few values (cohort, phase, status)
+        joined = "\x00" + "\x00".join(filter(None, distinct))
         if MAYBE_FORMULA_AFTER_NUL.search(joined) is None and _NEEDS_QUOTES.search(joined) is None:
             return (
                 ["" if text is None else text for text in texts]
                 if has_empty
-                else cast("tuple[str, ...]", texts)
+                else cast("Sequence[str]", texts)
             )
-    elif kinds <= _TIMESTAMP_TYPES:
+        rendered = {text: _csv_cell(text) for text in distinct}
+        return list(map(rendered.__getitem__, texts))
+    if kinds <= _TIMESTAMP_TYPES:
         moments = cast("tuple[datetime | None, ...]", values)
         if all(moment.tzinfo is UTC for moment in filter(None, moments)):
             days, minutes, seconds = DAY_PREFIXES, CLOCK_MINUTES, CLOCK_SECONDS
@@ -116,9 +126,14 @@ def iter_csv(columns: Sequence[str], rows: Iterable[Row], *, bom: bool = True) -
     header = header_buffer.getvalue().encode("utf-8")
     yield _UTF8_BOM + header if bom else header
 
-    remaining = iter(rows)
-    while batch := list(islice(remaining, _CSV_BATCH_ROWS)):
-        fields_by_column = list(map(_csv_column, _transpose(columns, batch)))
+    yield from _csv_batches(columns, batched(rows, _CSV_BATCH_ROWS))
+
+
+def _csv_batches(columns: Sequence[str], batches: Iterable[Batch]) -> Iterator[bytes]:
+    for batch in batches:
+        if not len(batch):
+            continue
+        fields_by_column = list(map(_csv_column, columns_of(columns, batch)))
         if len(columns) == 1:
             # A lone empty field would read back as a blank line, which readers skip.
             fields_by_column = [[field or '""' for field in fields_by_column[0]]]
@@ -126,22 +141,29 @@ def iter_csv(columns: Sequence[str], rows: Iterable[Row], *, bom: bool = True) -
         yield ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def _transpose(columns: Sequence[str], batch: list[Row]) -> list[tuple[object, ...]]:
-    """The batch as one tuple per column; every row must have one cell per column."""
-    try:
-        by_column = list(zip(*batch, strict=True))
-    except ValueError:
-        by_column = []
-    if len(by_column) != len(columns):
-        for row in batch:
-            check_width(columns, row)
-    return by_column
+def iter_csv_batches(
+    columns: Sequence[str], batches: Iterable[Batch], *, bom: bool = True
+) -> Iterator[bytes]:
+    """``iter_csv`` over rows handed in batches (lists of rows or ``ColumnBatch``), one chunk each."""
+    yield from iter_csv(columns, (), bom=bom)
+    yield from _csv_batches(columns, batches)
 
 
 def write_csv(columns: Sequence[str], rows: Iterable[Row], out: BinaryIO, *, bom: bool = True) -> int:
     """Write the CSV of ``iter_csv`` to ``out``; returns the number of bytes written."""
+    return _write_chunks(iter_csv(columns, rows, bom=bom), out)
+
+
+def write_csv_batches(
+    columns: Sequence[str], batches: Iterable[Batch], out: BinaryIO, *, bom: bool = True
+) -> int:
+    """Write the CSV of ``iter_csv_batches`` to ``out``; returns the number of bytes written."""
+    return _write_chunks(iter_csv_batches(columns, batches, bom=bom), out)
+
+
+def _write_chunks(chunks: Iterable[bytes], out: BinaryIO) -> int:
     written = 0
-    for chunk in iter_csv(columns, rows, bom=bom):
+    for chunk in chunks:
         out.write(chunk)
         written += len(chunk)
     return written

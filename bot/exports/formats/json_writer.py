@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import islice
 from typing import BinaryIO, Final
 
-from bot.exports.formats.common import EXPORT_SCHEMA_VERSION, Row, check_width
+from bot.exports.formats.common import EXPORT_SCHEMA_VERSION, Batch, Row, batched, check_width, rows_of
 from bot.kernel.serial import id_as_text, is_id_column, json_encoder
 
 _JSON_BATCH_ROWS: Final = 2_000
 _RESERVED_JSON_KEYS: Final = frozenset({"schema_version", "kind", "columns", "rows"})
 
 
-def _records(batch: list[Row], columns: Sequence[str], id_positions: list[int]) -> list[dict[str, object]]:
+def _records(
+    batch: Iterable[Row], columns: Sequence[str], id_positions: list[int]
+) -> list[dict[str, object]]:
     """Rows as objects keyed by column name, identifiers as strings."""
     records = []
     for row in batch:
@@ -31,6 +32,13 @@ def _records(batch: list[Row], columns: Sequence[str], id_positions: list[int]) 
 
 def iter_json(
     kind: str, meta: Mapping[str, object], columns: Sequence[str], rows: Iterable[Row]
+) -> Iterator[bytes]:
+    """One JSON document of ``rows``; see ``iter_json_batches`` for its shape."""
+    return iter_json_batches(kind, meta, columns, batched(rows, _JSON_BATCH_ROWS))
+
+
+def iter_json_batches(
+    kind: str, meta: Mapping[str, object], columns: Sequence[str], batches: Iterable[Batch]
 ) -> Iterator[bytes]:
     """Stream one JSON document as UTF-8 chunks. The shape (schema version 2)::
 
@@ -62,10 +70,11 @@ def iter_json(
     yield (encoder.encode(head)[:-1] + ',"rows":[').encode("utf-8")
 
     id_positions = [index for index, name in enumerate(columns) if is_id_column(name)]
-    remaining = iter(rows)
     first_batch = True
-    while batch := list(islice(remaining, _JSON_BATCH_ROWS)):
-        records = _records(batch, columns, id_positions)
+    for batch in batches:
+        if not len(batch):
+            continue
+        records = _records(rows_of(batch), columns, id_positions)
         # One row per line: a large file stays readable and diffable.
         body = ",\n".join(map(encoder.encode, records))
         yield (("\n" if first_batch else ",\n") + body).encode("utf-8")
@@ -77,8 +86,15 @@ def write_json(
     kind: str, meta: Mapping[str, object], columns: Sequence[str], rows: Iterable[Row], out: BinaryIO
 ) -> int:
     """Write the document of ``iter_json`` to ``out``; returns the number of bytes written."""
+    return write_json_batches(kind, meta, columns, batched(rows, _JSON_BATCH_ROWS), out)
+
+
+def write_json_batches(
+    kind: str, meta: Mapping[str, object], columns: Sequence[str], batches: Iterable[Batch], out: BinaryIO
+) -> int:
+    """Write the document of ``iter_json_batches`` to ``out``; returns the number of bytes written."""
     written = 0
-    for chunk in iter_json(kind, meta, columns, rows):
+    for chunk in iter_json_batches(kind, meta, columns, batches):
         out.write(chunk)
         written += len(chunk)
     return written
