@@ -7,7 +7,7 @@ repeated fire finds the row and stays quiet. Like every repository, nothing here
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -221,12 +221,20 @@ class PromptCohortRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def slots(self, cohort_ids: Sequence[int] | None = None) -> list[tuple[int, WeeklySlot]]:
-        """(cohort id, prompt slot) for every cohort, or the given ones: what the scheduler needs."""
-        statement = select(Cohort.id, Cohort.weekday, Cohort.slot_time, Cohort.timezone).order_by(Cohort.id)
+    async def slots(
+        self, cohort_ids: Sequence[int] | None = None, *, owns: Callable[[int], bool] | None = None
+    ) -> list[tuple[int, WeeklySlot]]:
+        """(cohort id, prompt slot) for every cohort, or the given ones, of the guilds ``owns`` keeps."""
+        statement = select(
+            Cohort.id, Cohort.guild_id, Cohort.weekday, Cohort.slot_time, Cohort.timezone
+        ).order_by(Cohort.id)
         if cohort_ids is not None:
             statement = statement.where(Cohort.id.in_(cohort_ids))
-        return [(row[0], _row_slot(*row[1:])) for row in await self._session.execute(statement)]
+        return [
+            (row[0], _row_slot(*row[2:]))
+            for row in await self._session.execute(statement)
+            if owns is None or owns(row[1])
+        ]
 
     async def active_for_catch_up(self) -> list[CatchUpRow]:
         """Cohorts that post on their own (not paused, not finished), as plain rows: there may be many."""
