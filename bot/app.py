@@ -110,11 +110,13 @@ class WaypointBot(commands.Bot):
 
     async def close(self) -> None:
         self.scheduling.shutdown()
-        await super().close()
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
-            self._services = None
+        try:
+            await super().close()
+        finally:
+            if self._engine is not None:
+                await self._engine.dispose()
+                self._engine = None
+                self._services = None
 
 
 class ShardedWaypointBot(WaypointBot, commands.AutoShardedBot):
