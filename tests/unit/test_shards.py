@@ -187,7 +187,7 @@ async def test_a_busy_channel_leaves_the_global_budget_to_the_others() -> None:
     async def record(seconds: float) -> None:
         waits.append(seconds)
 
-    pacer = PostPacer(rate=10.0, burst=10, monotonic=lambda: 0.0, sleep=record)
+    pacer = PostPacer(rate=10.0, burst=20, monotonic=lambda: 0.0, sleep=record)
     for _ in range(5):
         await pacer.wait(1)
     busy = asyncio.ensure_future(pacer.wait(1))  # the sixth in channel 1 waits its five seconds
