@@ -115,7 +115,8 @@ async def test_two_processes_with_overlapping_shards_post_each_week_and_round_on
     # The newcomer schedules only what shard 1 owns; the first process owns everything.
     owned = {server.guild.id for server in servers if shard_of(server.guild.id, 2) == 1}
     cohorts = {
-        server.guild.id: (await first.services.cohorts.info(server.guild.id, "Spring")).id for server in servers
+        server.guild.id: (await first.services.cohorts.info(server.guild.id, "Spring")).id
+        for server in servers
     }
     for guild_id, cohort_id in cohorts.items():
         assert first.scheduling.get_job(prompt_job_id(cohort_id)) is not None
