@@ -53,8 +53,9 @@ def report(label: str, runs: list[tuple[float, object]]) -> float:
     median = statistics.median(elapsed for elapsed, _ in runs)
     for elapsed, result in runs:
         print(
-            f"  {label}: posted {result.sent_rows}/{result.cohorts}, missed {result.missed}, "  # type: ignore[attr-defined]
-            f"duplicated {result.duplicated}, rounds {result.rounds}, "  # type: ignore[attr-defined]
+            f"  {label}: posted {result.posted}/{result.cohorts}, missed {result.missed}, "  # type: ignore[attr-defined]
+            f"duplicated {result.duplicated}, recorded sent {result.sent_rows}, "  # type: ignore[attr-defined]
+            f"rounds {result.rounds}, "  # type: ignore[attr-defined]
             f"retries {result.retries}, {elapsed:.1f} s"  # type: ignore[attr-defined]
         )
     print(f"{label}: median {median:.1f} s over {len(runs)} runs")

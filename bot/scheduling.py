@@ -53,6 +53,25 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 DEFAULT_CONCURRENCY = 8
 
 
+async def retry_transient(
+    call: Callable[[], Awaitable[None]],
+    delays: tuple[float, ...] = (0.5, 2.0, 5.0),
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> None:
+    """Run ``call``, again after each delay while it fails for a passing reason (a locked database).
+
+    For the bookkeeping after a message went out: recording it must not be lost to a busy moment.
+    """
+    for delay in delays:
+        try:
+            await call()
+            return
+        except TRANSIENT_ERRORS as error:
+            log.warning("retrying in %.1f s after %r", delay, error)
+            await sleep(delay)
+    await call()
+
+
 def shard_of(guild_id: int, shard_count: int) -> int:
     """Discord's rule: the shard whose gateway connection receives this guild's events."""
     return (guild_id >> 22) % shard_count

@@ -21,7 +21,7 @@ import discord
 from bot.prompts.service import PromptService
 from bot.prompts.views import OutgoingPost
 from bot.replies import post as post_to
-from bot.scheduling import PostPacer
+from bot.scheduling import PostPacer, retry_transient
 from cogs.prompts import render
 
 if TYPE_CHECKING:
@@ -159,7 +159,8 @@ class PromptDelivery:
             )
             await self._prompts.mark_failed(post, f"{type(error).__name__}: {error}", attention=None)
             return Delivery("failed", reason=render.OUR_SIDE)
-        await self._prompts.mark_sent(post, message.id)
+        # The message is out: recording it rides out a locked database rather than leave it 'claimed'.
+        await retry_transient(lambda: self._prompts.mark_sent(post, message.id), sleep=self.sleep)
         log.info(
             "guild=%s cohort=%s posted week %s (message %s)",
             post.guild_id,

@@ -22,7 +22,7 @@ from bot.container import Services, build_services
 from bot.content import RoadmapCatalog
 from bot.db.engine import create_engine
 from bot.db.models import Cohort, CohortMember, PromptPost, ReviewParticipant, ReviewRound
-from bot.scheduling import Ownership, Scheduling
+from bot.scheduling import Ownership, Scheduling, retry_transient
 
 # Monday 5 January 2026, 18:00 in Berlin: week 1's prompt slot, and the review slot that follows it.
 SLOT_INSTANT = datetime(2026, 1, 5, 17, 0, 1, tzinfo=UTC)
@@ -101,7 +101,7 @@ class Process:
         post = await self.services.prompts.claim_scheduled(cohort_id)
         if post is not None:
             self.sends[cohort_id] += 1  # the Discord call
-            await self.services.prompts.mark_sent(post, message_id=cohort_id)
+            await retry_transient(lambda: self.services.prompts.mark_sent(post, message_id=cohort_id))
 
     async def fire_review(self, cohort_id: int) -> None:
         await self.services.review_rounds.run_scheduled_round(cohort_id, lambda _user: True)
@@ -109,19 +109,30 @@ class Process:
 
 @dataclass(frozen=True)
 class SlotResult:
+    """Per cohort: how many messages went out (``sends``) and whether the week is recorded 'sent'."""
+
     cohorts: int
     sent_rows: int
-    sends: int
+    sends: collections.Counter[int]
     rounds: int
     retries: int
 
     @property
+    def posted(self) -> int:
+        return sum(1 for count in self.sends.values() if count > 0)
+
+    @property
     def missed(self) -> int:
-        return self.cohorts - self.sent_rows
+        return self.cohorts - self.posted
 
     @property
     def duplicated(self) -> int:
-        return self.sends - self.sent_rows
+        return sum(count - 1 for count in self.sends.values() if count > 1)
+
+    @property
+    def unrecorded(self) -> int:
+        """Sent but not recorded as 'sent' (the row would stay 'claimed')."""
+        return self.posted - self.sent_rows
 
 
 async def start_process(
@@ -164,7 +175,7 @@ async def fire_slot(processes: list[Process], cohorts: int) -> SlotResult:
     return SlotResult(
         cohorts=cohorts,
         sent_rows=int(sent_rows or 0),
-        sends=sum(sum(process.sends.values()) for process in processes),
+        sends=sum((process.sends for process in processes), collections.Counter()),
         rounds=int(rounds or 0),
         retries=retries,
     )

@@ -46,7 +46,7 @@ async def test_two_processes_at_a_popular_slot_post_everything_once(
         result = await fire_slot(processes, COHORTS)
     finally:
         await stop(processes)
-    assert (result.missed, result.duplicated) == (0, 0)
+    assert (result.posted, result.missed, result.duplicated, result.unrecorded) == (COHORTS, 0, 0, 0)
     assert result.rounds == COHORTS
     assert result.retries == 0  # the gate keeps the pool from ever timing out
 
