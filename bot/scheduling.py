@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -51,6 +52,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
 )
 DEFAULT_CONCURRENCY = 8
+
+
+async def _cohort_job_shape(cohort_id: int) -> None:
+    """Only its signature is used: the shape of every weekly job body."""
+
+
+_COHORT_JOB_SIGNATURE = inspect.signature(_cohort_job_shape)
 
 
 async def retry_transient(
@@ -227,6 +235,9 @@ class Scheduling:
                     return
             self._retry_later(job_id, body, cohort_id, attempt, failure)
 
+        # APScheduler checks every job's callable against its args; a ready signature spares it
+        # building one per job (a third of the start-up time at 10,000 cohorts).
+        run.__signature__ = _COHORT_JOB_SIGNATURE  # type: ignore[attr-defined]
         return run
 
     def _retry_later(
@@ -290,7 +301,7 @@ class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships
     week (see that module), while the domain keeps exactly one fire per local week.
     """
 
-    __slots__ = ("slot",)
+    __slots__ = ("_last", "slot")
 
     def __init__(self, slot: slots.WeeklySlot) -> None:
         super().__init__(
@@ -301,14 +312,22 @@ class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships
             timezone=ZoneInfo(slot.timezone),
         )
         self.slot = slot
+        # (reference, the first slot after it): every reference in between has the same answer.
+        # Cohorts sharing a slot share this trigger, so a start computes each distinct slot once.
+        self._last: tuple[datetime, datetime] | None = None
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
         # Same contract as CronTrigger: the first slot after the previous fire, else at or after now.
         reference = now - _MICROSECOND
         if previous_fire_time is not None:
             reference = min(reference, previous_fire_time)
+        last = self._last
+        if last is not None and last[0] <= reference < last[1]:
+            return last[1]
         # In UTC: a local time in the repeated fall-back hour never compares equal across zones.
-        return slots.next_slot(self.slot, reference)
+        found = slots.next_slot(self.slot, reference)
+        self._last = (reference, found)
+        return found
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
@@ -318,6 +337,7 @@ class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self.slot = state["slot"]
+        self._last = None
 
 
 @functools.lru_cache(maxsize=20_000)

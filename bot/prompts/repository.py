@@ -7,6 +7,7 @@ repeated fire finds the row and stays quiet. Like every repository, nothing here
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -46,8 +47,12 @@ class CatchUpRow:
     slot: WeeklySlot
 
 
+@functools.lru_cache(maxsize=20_000)
 def _row_slot(weekday: int, at: time, timezone: str) -> WeeklySlot:
-    """The prompt slot from its three columns, for the plain-row reads that skip ORM objects."""
+    """The prompt slot from its three columns, for the plain-row reads that skip ORM objects.
+
+    Slots are immutable and cohorts share them, so 10,000 cohorts validate a few thousand at most.
+    """
     return WeeklySlot(weekday=weekday, at=at, timezone=timezone)
 
 
