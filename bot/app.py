@@ -2,6 +2,10 @@
 
 Nothing here touches the network or the database until ``setup_hook``, which discord.py runs at
 login: it migrates the database, builds the services, loads every extension and syncs commands.
+
+With ``SHARD_COUNT`` (and optionally ``SHARD_IDS``) the bot is an ``AutoShardedBot`` running those
+shards; its scheduling facility then looks after only the guilds those shards own, and only the
+process running shard 0 syncs the command tree. Without them: one plain ``Bot``, as before.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -19,7 +24,7 @@ from bot.config import Settings
 from bot.container import Services, build_services
 from bot.content import load_catalog
 from bot.db.engine import create_engine, upgrade_database
-from bot.scheduling import Scheduling
+from bot.scheduling import Ownership, PostPacer, Scheduling
 from bot.tree import WaypointTree
 
 log = logging.getLogger(__name__)
@@ -47,7 +52,7 @@ def discover_extensions() -> list[str]:
 
 
 class WaypointBot(commands.Bot):
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, **shard_options: Any) -> None:
         intents = discord.Intents.default()
         intents.members = True  # member departures and "still in the server" checks for pairing
         super().__init__(
@@ -56,12 +61,19 @@ class WaypointBot(commands.Bot):
             tree_cls=WaypointTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            **shard_options,
         )
         self.settings = settings
         self.clock = clock
         self._engine: AsyncEngine | None = None
         self._services: Services | None = None
-        self.scheduling = Scheduling()
+        self.scheduling = Scheduling(
+            ownership=Ownership(settings.shard_count, settings.shard_ids),
+            concurrency=settings.job_concurrency,
+            clock=clock,
+        )
+        # One pacer for every request the bot sends on its own: posts, threads, reminders, DMs.
+        self.pacer = PostPacer(rate=settings.post_rate)
 
     @property
     def services(self) -> Services:
@@ -80,7 +92,7 @@ class WaypointBot(commands.Bot):
             if extension not in self.extensions:
                 await self.load_extension(extension)
         self.scheduling.start()
-        if self.settings.sync_commands:
+        if self.settings.sync_commands and self.scheduling.ownership.syncs_commands:
             await self.sync_commands()
 
     async def on_ready(self) -> None:
@@ -98,13 +110,24 @@ class WaypointBot(commands.Bot):
 
     async def close(self) -> None:
         self.scheduling.shutdown()
-        await super().close()
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
-            self._services = None
+        try:
+            await super().close()
+        finally:
+            if self._engine is not None:
+                await self._engine.dispose()
+                self._engine = None
+                self._services = None
+
+
+class ShardedWaypointBot(WaypointBot, commands.AutoShardedBot):
+    """The same bot over several gateway shards: ``SHARD_COUNT`` in all, ``SHARD_IDS`` in this process."""
 
 
 def create_bot(settings: Settings, *, clock: Clock | None = None) -> WaypointBot:
     """Build an unstarted bot. ``clock`` defaults to discord's UTC clock (virtual under SimCord)."""
-    return WaypointBot(settings, clock or discord.utils.utcnow)
+    if settings.shard_count is None:
+        return WaypointBot(settings, clock or discord.utils.utcnow)
+    shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+    return ShardedWaypointBot(
+        settings, clock or discord.utils.utcnow, shard_count=settings.shard_count, shard_ids=shard_ids
+    )

@@ -4,23 +4,35 @@ Jobs only say *when* to look: a weekly job per cohort (``prompt:<id>``, ``review
 periodic upkeep jobs, and start-up catch-up hooks that run once per process after the first
 ``on_ready``, so a slot missed while the bot was down is looked at exactly once. Every job body is
 wrapped so it logs its own errors: one cohort's trouble never stops the scheduler or the others.
+
+At scale: a process runs jobs only for the guilds its shards own (``Ownership``, Discord's rule
+``(guild_id >> 22) % shard_count``); at most ``concurrency`` weekly job bodies run at once, below
+the database pool, so a popular slot queues instead of timing out; and a body that fails for a
+passing reason (a pool timeout, a locked or dropped database) is retried by the running process
+after ``RETRY_DELAYS``, well inside the catch-up grace period. Claims in the database keep a retry,
+a second process or a restart from posting anything twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
+import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import exc as db_errors
 
 from bot.kernel import slots
 
@@ -28,6 +40,76 @@ log = logging.getLogger(__name__)
 
 CohortJob = Callable[[int], Awaitable[None]]
 Hook = Callable[[], Awaitable[None]]
+
+# Seconds after a transient failure before the running process tries a weekly job again.
+RETRY_DELAYS: tuple[float, ...] = (15.0, 60.0, 300.0, 900.0)
+# Failures worth waiting out: the pool was exhausted, the database was locked or went away.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    db_errors.TimeoutError,
+    db_errors.OperationalError,
+    db_errors.InterfaceError,
+    TimeoutError,
+    ConnectionError,
+)
+DEFAULT_CONCURRENCY = 8
+
+
+async def _cohort_job_shape(cohort_id: int) -> None:
+    """Only its signature is used: the shape of every weekly job body."""
+
+
+_COHORT_JOB_SIGNATURE = inspect.signature(_cohort_job_shape)
+
+
+async def retry_transient(
+    call: Callable[[], Awaitable[None]],
+    delays: tuple[float, ...] = (0.5, 2.0, 5.0),
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> None:
+    """Run ``call``, again after each delay while it fails for a passing reason (a locked database).
+
+    For the bookkeeping after a message went out: recording it must not be lost to a busy moment.
+    """
+    for delay in delays:
+        try:
+            await call()
+            return
+        except TRANSIENT_ERRORS as error:
+            log.warning("retrying in %.1f s after %r", delay, error)
+            await sleep(delay)
+    await call()
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's rule: the shard whose gateway connection receives this guild's events."""
+    return (guild_id >> 22) % shard_count
+
+
+def owns_guild(guild_id: int, shard_count: int | None, shard_ids: Collection[int] | None) -> bool:
+    """True when a process running ``shard_ids`` of ``shard_count`` shards looks after the guild.
+
+    Without a shard count there is one process and it owns everything; a shard count without ids
+    means this process runs every shard.
+    """
+    if shard_count is None:
+        return True
+    return shard_ids is None or shard_of(guild_id, shard_count) in shard_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """Which guilds this process schedules for, from ``SHARD_COUNT`` and ``SHARD_IDS``."""
+
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+
+    def owns(self, guild_id: int) -> bool:
+        return owns_guild(guild_id, self.shard_count, self.shard_ids)
+
+    @property
+    def syncs_commands(self) -> bool:
+        """One process syncs the command tree: the one that runs shard 0."""
+        return self.shard_count is None or self.shard_ids is None or 0 in self.shard_ids
 
 
 def create_scheduler() -> AsyncIOScheduler:
@@ -50,6 +132,11 @@ def weekly_job_id(prefix: str, cohort_id: int) -> str:
 PROMPT_JOB_PREFIX = "prompt"
 
 
+def retry_job_id(job_id: str) -> str:
+    """The one pending retry of a job after a transient failure (a newer one replaces it)."""
+    return f"{job_id}:retry"
+
+
 def prompt_job_id(cohort_id: int) -> str:
     return weekly_job_id(PROMPT_JOB_PREFIX, cohort_id)
 
@@ -70,10 +157,31 @@ def _logged(name: str, body: Callable[..., Awaitable[None]]) -> Callable[..., Aw
 class Scheduling:
     """Weekly jobs by prefix, periodic jobs, removal, and the start-up catch-up hooks."""
 
-    def __init__(self, scheduler: AsyncIOScheduler | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: AsyncIOScheduler | None = None,
+        *,
+        ownership: Ownership | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.scheduler = scheduler or create_scheduler()
+        self.ownership = ownership or Ownership()
+        self.retry_delays = retry_delays
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._gate = asyncio.Semaphore(concurrency)
         self._catch_up_hooks: dict[str, Hook] = {}
         self._caught_up = False
+
+    def owns(self, guild_id: int) -> bool:
+        """The one ownership test every feature uses before scheduling or running for a guild."""
+        return self.ownership.owns(guild_id)
+
+    @property
+    def gate(self) -> asyncio.Semaphore:
+        """Held by each weekly job body (and each catch-up item): at most ``concurrency`` at once."""
+        return self._gate
 
     @property
     def running(self) -> bool:
@@ -92,10 +200,13 @@ class Scheduling:
         return self.scheduler.get_job(job_id)
 
     def weekly(self, prefix: str, cohort_id: int, slot: slots.WeeklySlot, body: CohortJob) -> Job:
-        """Add or replace ``body(cohort_id)`` at each weekly slot, in the slot's timezone."""
+        """Add or replace ``body(cohort_id)`` at each weekly slot, in the slot's timezone.
+
+        The body runs inside the gate and is retried after a transient failure.
+        """
         job_id = weekly_job_id(prefix, cohort_id)
         return self.scheduler.add_job(
-            _logged(job_id, body),
+            self._guarded(job_id, body, 0),
             trigger=weekly_trigger(slot),
             args=[cohort_id],
             id=job_id,
@@ -104,9 +215,48 @@ class Scheduling:
         )
 
     def cancel(self, job_id: str) -> None:
-        """Remove one job if it exists (a cohort whose feature was switched off)."""
-        if self.scheduler.get_job(job_id) is not None:
-            self.scheduler.remove_job(job_id)
+        """Remove one job (and its pending retry) if it exists (a cohort whose feature was switched off)."""
+        for found in (job_id, retry_job_id(job_id)):
+            if self.scheduler.get_job(found) is not None:
+                self.scheduler.remove_job(found)
+
+    def _guarded(self, job_id: str, body: CohortJob, attempt: int) -> CohortJob:
+        """``body`` inside the gate; a transient failure schedules the next attempt, others are logged."""
+
+        async def run(cohort_id: int) -> None:
+            async with self._gate:
+                try:
+                    await body(cohort_id)
+                    return
+                except TRANSIENT_ERRORS as error:
+                    failure: BaseException = error
+                except Exception:
+                    log.exception("scheduled job %s failed", job_id)
+                    return
+            self._retry_later(job_id, body, cohort_id, attempt, failure)
+
+        # APScheduler checks every job's callable against its args; a ready signature spares it
+        # building one per job (a third of the start-up time at 10,000 cohorts).
+        run.__signature__ = _COHORT_JOB_SIGNATURE  # type: ignore[attr-defined]
+        return run
+
+    def _retry_later(
+        self, job_id: str, body: CohortJob, cohort_id: int, attempt: int, failure: BaseException
+    ) -> None:
+        if attempt >= len(self.retry_delays) or not self.scheduler.running:
+            log.error("scheduled job %s failed %d times; giving up: %r", job_id, attempt + 1, failure)
+            return
+        delay = self.retry_delays[attempt]
+        log.warning("scheduled job %s failed (%r); retrying in %.0f s", job_id, failure, delay)
+        self.scheduler.add_job(
+            self._guarded(job_id, body, attempt + 1),
+            DateTrigger(run_date=self._clock() + timedelta(seconds=delay)),
+            args=[cohort_id],
+            id=retry_job_id(job_id),
+            name=f"retry {attempt + 1} of {job_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
 
     def every(self, job_id: str, interval: timedelta, body: Hook, *, name: str) -> Job:
         """A periodic upkeep job (closing rounds, purges), logged like every other job."""
@@ -119,7 +269,9 @@ class Scheduling:
         )
 
     def remove(self, prefix: str) -> None:
-        """Remove every job whose id is ``prefix`` or starts with ``prefix:`` (a feature unloading)."""
+        """Remove every job whose id is ``prefix`` or starts with ``prefix:`` (a feature unloading).
+
+        Pending retries (``prefix:<id>:retry``) go with them."""
         for job in self.scheduler.get_jobs():
             if job.id == prefix or job.id.startswith(f"{prefix}:"):
                 job.remove()
@@ -149,7 +301,7 @@ class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships
     week (see that module), while the domain keeps exactly one fire per local week.
     """
 
-    __slots__ = ("slot",)
+    __slots__ = ("_last", "slot")
 
     def __init__(self, slot: slots.WeeklySlot) -> None:
         super().__init__(
@@ -160,14 +312,22 @@ class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships
             timezone=ZoneInfo(slot.timezone),
         )
         self.slot = slot
+        # (reference, the first slot after it): every reference in between has the same answer.
+        # Cohorts sharing a slot share this trigger, so a start computes each distinct slot once.
+        self._last: tuple[datetime, datetime] | None = None
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
         # Same contract as CronTrigger: the first slot after the previous fire, else at or after now.
         reference = now - _MICROSECOND
         if previous_fire_time is not None:
             reference = min(reference, previous_fire_time)
+        last = self._last
+        if last is not None and last[0] <= reference < last[1]:
+            return last[1]
         # In UTC: a local time in the repeated fall-back hour never compares equal across zones.
-        return slots.next_slot(self.slot, reference)
+        found = slots.next_slot(self.slot, reference)
+        self._last = (reference, found)
+        return found
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
@@ -177,6 +337,7 @@ class WeeklySlotTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler ships
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self.slot = state["slot"]
+        self._last = None
 
 
 @functools.lru_cache(maxsize=20_000)
@@ -192,12 +353,21 @@ def weekly_trigger(slot: slots.WeeklySlot) -> WeeklySlotTrigger:
 # --- pacing posts ---------------------------------------------------------------------------------
 
 
-class PostPacer:
-    """Spaces channel posts so a crowded slot stays under Discord's global limit (~50 requests/s).
+CHANNEL_LIMIT = 5  # Discord: at most 5 messages per 5 seconds in one channel (threads are channels)
+CHANNEL_WINDOW = 5.0
 
-    A token bucket: up to ``burst`` posts go at once, then one every ``1/rate`` seconds. Every
-    caller gets its own turn, so nothing is dropped; with the defaults no one-second window holds
-    more than 40 posts. The clock and the sleep are injectable so tests never wait.
+
+class PostPacer:
+    """Spaces outgoing requests under Discord's global limit and its per-channel limit.
+
+    Global: a token bucket (as GCRA): up to ``burst`` requests at once, then one every ``1/rate``
+    seconds; with the defaults no one-second window holds more than 40. The rate is this process's
+    share of the token's budget (``Settings.post_rate``). Per channel (``wait(channel_id)``): a
+    channel's callers go one at a time, each at least ``channel_window`` seconds after the one
+    ``channel_limit`` sends before it, so a 5,000-thread round in one channel never floods it, and
+    only that channel waits: the global turn is taken when the channel's turn comes, so other
+    channels keep the global budget meanwhile. Every caller gets its turn, nothing is dropped; the
+    clock and the sleep are injectable so tests never wait.
     """
 
     def __init__(
@@ -205,23 +375,58 @@ class PostPacer:
         rate: float = 35.0,
         burst: int = 5,
         *,
+        channel_limit: int = CHANNEL_LIMIT,
+        channel_window: float = CHANNEL_WINDOW,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
-        self._rate = rate
-        self._burst = float(burst)
+        if rate <= 0 or burst < 1 or channel_limit < 1 or channel_window < 0:
+            raise ValueError("rate must be positive, burst and channel_limit at least 1")
+        self._interval = 1.0 / rate
+        self._tolerance = (burst - 1) / rate
         self._monotonic = monotonic
         self._sleep = sleep
-        self._tokens = float(burst)
-        self._updated = monotonic()
+        self._theoretical = monotonic()  # GCRA: when the bucket would next be empty
+        self._channel_limit = channel_limit
+        self._channel_window = channel_window
+        self._channel_sends: dict[int, collections.deque[float]] = {}
+        self._channel_locks: dict[int, asyncio.Lock] = {}
 
-    async def wait(self) -> None:
-        """Return when the caller may post; callers are served in the order they arrive."""
+    @property
+    def rate(self) -> float:
+        return 1.0 / self._interval
+
+    async def wait(self, channel_id: int | None = None) -> None:
+        """Return when the caller may send (to ``channel_id`` if given); callers keep their order."""
+        if channel_id is None:
+            await self._global_turn()
+            return
+        lock = self._channel_locks.setdefault(channel_id, asyncio.Lock())
+        async with lock:
+            sends = self._channel_sends.setdefault(channel_id, collections.deque(maxlen=self._channel_limit))
+            if len(sends) == self._channel_limit:
+                delay = sends[0] + self._channel_window - self._monotonic()
+                if delay > 0:
+                    await self._sleep(delay)
+            sends.append(await self._global_turn())
+        self._forget_quiet_channels()
+
+    async def _global_turn(self) -> float:
+        """Reserve the next global turn and wait for it; returns the moment of the turn."""
         now = self._monotonic()
-        self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
-        self._updated = now
-        self._tokens -= 1  # below zero: a turn reserved in the future for this caller
-        if self._tokens < 0:
-            await self._sleep(-self._tokens / self._rate)
+        turn = max(now, self._theoretical - self._tolerance)
+        self._theoretical = max(self._theoretical, turn) + self._interval
+        if turn > now:
+            await self._sleep(turn - now)
+        return turn
+
+    def _forget_quiet_channels(self) -> None:
+        """Drop channels with no send inside the window (bounded memory over a long run)."""
+        if len(self._channel_sends) < 1_024:
+            return
+        horizon = self._monotonic() - self._channel_window
+        for channel_id, sends in list(self._channel_sends.items()):
+            lock = self._channel_locks.get(channel_id)
+            if sends and sends[-1] < horizon and (lock is None or not lock.locked()):
+                del self._channel_sends[channel_id]
+                self._channel_locks.pop(channel_id, None)

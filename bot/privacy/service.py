@@ -122,17 +122,25 @@ class PrivacyService:
             return bool(getattr(result, "rowcount", 0))
 
     async def purge_due(
-        self, now: datetime, grace: timedelta = PURGE_GRACE, *, still_member: MemberCheck | None = None
+        self,
+        now: datetime,
+        grace: timedelta = PURGE_GRACE,
+        *,
+        still_member: MemberCheck | None = None,
+        owns: Callable[[int], bool] | None = None,
     ) -> PurgeReport:
         """Erase members who left a ``purge`` server more than ``grace`` ago.
 
         ``still_member(guild_id, user_id)`` lets the caller veto a purge for someone who is
         back in the server (a rejoin missed while the bot was offline): their departure is
         dropped instead. Each member is erased in their own transaction, so one failure is
-        logged and the others still go through.
+        logged and the others still go through. ``owns(guild_id)`` keeps the purge to the guilds
+        this process looks after: another shard's process is the one that can see who is back.
         """
         async with self._sessions() as session:
             due = await queries.departures_due(session, now - grace)
+        if owns is not None:
+            due = [row for row in due if owns(row[0])]
         purged = rows = cancelled = 0
         for guild_id, user_id, left_at in due:
             try:

@@ -8,6 +8,7 @@ by a process that died mid-post are recorded as 'missed'.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.kernel import slots
@@ -25,11 +26,12 @@ STALE_CLAIM = timedelta(minutes=5)
 class PromptCatchUp(PromptUseCases):
     """The start-up decision for every active cohort, made in one transaction."""
 
-    async def catch_up(self) -> list[CatchUpPlan]:
+    async def catch_up(self, owns: Callable[[int], bool] | None = None) -> list[CatchUpPlan]:
         """Start-up: for each active cohort, post the latest missed week if it is recent, skip older ones.
 
         Skipped weeks are recorded so they are reported once and never posted. The closing
         message is never skipped: if its slot passed long ago it goes out at the next fire.
+        ``owns(guild_id)`` keeps the plan to the guilds this process looks after (its shards).
         """
         now = self._clock()
         plans: list[CatchUpPlan] = []
@@ -39,6 +41,8 @@ class PromptCatchUp(PromptUseCases):
             await _record_stale_claims(posts, now)
             last_weeks = await posts.last_weeks()
             for row in await PromptCohortRepository(session).active_for_catch_up():
+                if owns is not None and not owns(row.guild_id):
+                    continue
                 plan = self._plan(row, last_weeks.get(row.cohort_id), now)
                 if plan is not None:
                     plans.append(plan)

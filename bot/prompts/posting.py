@@ -10,7 +10,7 @@ closed to the bot: the cohort then needs attention) or 'missed' (Discord kept fa
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,10 +39,15 @@ log = logging.getLogger(__name__)
 class PromptPosting(PromptUseCases):
     """Claims for the scheduled job, the catch-up and ``/prompts post-now``, and their outcomes."""
 
-    async def job_slots(self, cohort_ids: Sequence[int] | None = None) -> list[tuple[int, slots.WeeklySlot]]:
-        """(cohort id, slot) for every cohort, or the given ones: what the scheduler needs."""
+    async def job_slots(
+        self, cohort_ids: Sequence[int] | None = None, *, owns: Callable[[int], bool] | None = None
+    ) -> list[tuple[int, slots.WeeklySlot]]:
+        """(cohort id, slot) for every cohort, or the given ones: what the scheduler needs.
+
+        ``owns(guild_id)`` keeps only the cohorts of guilds this process looks after (its shards).
+        """
         async with self._sessions() as session:
-            return await PromptCohortRepository(session).slots(cohort_ids)
+            return await PromptCohortRepository(session).slots(cohort_ids, owns=owns)
 
     async def claim_scheduled(self, cohort_id: int) -> OutgoingPost | None:
         """What a scheduled fire posts now, already claimed; None when there is nothing to post.

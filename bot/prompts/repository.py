@@ -7,7 +7,8 @@ repeated fire finds the row and stays quiet. Like every repository, nothing here
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -46,8 +47,12 @@ class CatchUpRow:
     slot: WeeklySlot
 
 
+@functools.lru_cache(maxsize=20_000)
 def _row_slot(weekday: int, at: time, timezone: str) -> WeeklySlot:
-    """The prompt slot from its three columns, for the plain-row reads that skip ORM objects."""
+    """The prompt slot from its three columns, for the plain-row reads that skip ORM objects.
+
+    Slots are immutable and cohorts share them, so 10,000 cohorts validate a few thousand at most.
+    """
     return WeeklySlot(weekday=weekday, at=at, timezone=timezone)
 
 
@@ -221,12 +226,20 @@ class PromptCohortRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def slots(self, cohort_ids: Sequence[int] | None = None) -> list[tuple[int, WeeklySlot]]:
-        """(cohort id, prompt slot) for every cohort, or the given ones: what the scheduler needs."""
-        statement = select(Cohort.id, Cohort.weekday, Cohort.slot_time, Cohort.timezone).order_by(Cohort.id)
+    async def slots(
+        self, cohort_ids: Sequence[int] | None = None, *, owns: Callable[[int], bool] | None = None
+    ) -> list[tuple[int, WeeklySlot]]:
+        """(cohort id, prompt slot) for every cohort, or the given ones, of the guilds ``owns`` keeps."""
+        statement = select(
+            Cohort.id, Cohort.guild_id, Cohort.weekday, Cohort.slot_time, Cohort.timezone
+        ).order_by(Cohort.id)
         if cohort_ids is not None:
             statement = statement.where(Cohort.id.in_(cohort_ids))
-        return [(row[0], _row_slot(*row[1:])) for row in await self._session.execute(statement)]
+        return [
+            (row[0], _row_slot(*row[2:]))
+            for row in await self._session.execute(statement)
+            if owns is None or owns(row[1])
+        ]
 
     async def active_for_catch_up(self) -> list[CatchUpRow]:
         """Cohorts that post on their own (not paused, not finished), as plain rows: there may be many."""

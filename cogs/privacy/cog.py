@@ -166,7 +166,12 @@ class PrivacyCog(commands.Cog):
     async def run_purge(self) -> None:
         """The hourly job: erase members whose grace period in a ``purge`` server is over."""
         try:
-            await self._privacy.purge_due(self._bot.clock(), PURGE_GRACE, still_member=self._still_member)
+            await self._privacy.purge_due(
+                self._bot.clock(),
+                PURGE_GRACE,
+                still_member=self._still_member,
+                owns=self._bot.scheduling.owns,
+            )
         except Exception:  # the scheduler must keep running; the next hour tries again
             log.exception("the privacy purge failed")
 

@@ -65,7 +65,7 @@ class PromptsCog(commands.Cog):
     # --- jobs ----------------------------------------------------------------------------------
 
     async def cog_load(self) -> None:
-        cohort_slots = await self._prompts.job_slots()
+        cohort_slots = await self._prompts.job_slots(owns=self._bot.scheduling.owns)
         for cohort_id, slot in cohort_slots:
             self._bot.scheduling.weekly(PROMPT_JOB_PREFIX, cohort_id, slot, self._delivery.fire)
         self._bot.scheduling.on_start("prompts", self._delivery.catch_up)

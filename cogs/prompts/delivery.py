@@ -1,7 +1,8 @@
 """Sending weekly prompts: the scheduled job, the start-up catch-up and one claimed post's delivery.
 
-Posts are paced by one ``PostPacer`` for the whole bot. A 5xx answer, a timeout or a dropped
-connection is retried after ``retry_delays``, then the week is recorded as 'missed'. 403 and 404
+Posts are paced by the bot's one ``PostPacer`` (global and per-channel limits). A 5xx answer, a
+timeout or a dropped connection is retried after ``retry_delays``, then the week is recorded as
+'missed'. 403 and 404
 mean the channel is closed to the bot or gone: the week fails and the cohort needs attention.
 Each claim comes from the service, so a week is never sent twice.
 """
@@ -20,7 +21,7 @@ import discord
 from bot.prompts.service import PromptService
 from bot.prompts.views import OutgoingPost
 from bot.replies import post as post_to
-from bot.scheduling import PostPacer
+from bot.scheduling import PostPacer, retry_transient
 from cogs.prompts import render
 
 if TYPE_CHECKING:
@@ -56,8 +57,15 @@ class PromptDelivery:
         self.retry_delays: Sequence[float] = RETRY_DELAYS
         # Replaceable, so tests never really wait.
         self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
-        # One pacer for the whole bot: every post, scheduled or by hand, takes its turn.
-        self.pacer = PostPacer()
+
+    @property
+    def pacer(self) -> PostPacer:
+        """The bot's one pacer: every post, scheduled or by hand, takes its turn."""
+        return self._bot.pacer
+
+    @pacer.setter
+    def pacer(self, pacer: PostPacer) -> None:
+        self._bot.pacer = pacer
 
     async def fire(self, cohort_id: int) -> None:
         """The weekly job; the scheduling facility logs its errors, so one cohort never stops others."""
@@ -67,7 +75,7 @@ class PromptDelivery:
 
     async def catch_up(self) -> None:
         """Post each recently missed week once; report (never post) the older ones."""
-        plans = await self._prompts.catch_up()
+        plans = await self._prompts.catch_up(owns=self._bot.scheduling.owns)
         tasks = []
         for plan in plans:
             if plan.skipped_weeks:
@@ -86,10 +94,12 @@ class PromptDelivery:
 
     async def _catch_up_one(self, cohort_id: int, week: int) -> None:
         # Logged here, not raised: the other cohorts' catch-up posts run in the same gather.
+        # The gate keeps a thousand catch-ups from asking the database pool for a thousand connections.
         try:
-            post = await self._prompts.claim_week(cohort_id, week)
-            if post is not None:
-                await self.deliver(post)
+            async with self._bot.scheduling.gate:
+                post = await self._prompts.claim_week(cohort_id, week)
+                if post is not None:
+                    await self.deliver(post)
         except Exception:
             log.exception("catch-up prompt failed for cohort=%s week=%s", cohort_id, week)
 
@@ -97,7 +107,7 @@ class PromptDelivery:
         """Send a claimed post and record the outcome; retries only what can get better by waiting."""
         attempt = 0
         while True:
-            await self.pacer.wait()
+            await self.pacer.wait(post.channel_id)
             outcome = await self._attempt(post)
             if isinstance(outcome, Delivery):
                 return outcome
@@ -149,7 +159,8 @@ class PromptDelivery:
             )
             await self._prompts.mark_failed(post, f"{type(error).__name__}: {error}", attention=None)
             return Delivery("failed", reason=render.OUR_SIDE)
-        await self._prompts.mark_sent(post, message.id)
+        # The message is out: recording it rides out a locked database rather than leave it 'claimed'.
+        await retry_transient(lambda: self._prompts.mark_sent(post, message.id), sleep=self.sleep)
         log.info(
             "guild=%s cohort=%s posted week %s (message %s)",
             post.guild_id,

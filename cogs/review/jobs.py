@@ -5,6 +5,11 @@ hourly to close rounds that are due, run a round whose slot passed while the bot
 posting a round a crash interrupted, and send the reminder two days before the due date. The
 round missed while down is also looked for once at start-up. All are safe to run any number of
 times: the database says what is already done.
+
+Under sharding each process registers and runs these only for the guilds its shards own
+(``bot.scheduling.owns``). Every request goes through the bot's pacer: the announcement and each
+thread's creation in the review channel's bucket, each thread's first message in the thread's,
+DMs in the global budget only.
 """
 
 from __future__ import annotations
@@ -68,7 +73,8 @@ class ReviewJobs(commands.Cog):
 
     async def cog_load(self) -> None:
         for slot in await self._schedule.review_slots():
-            self.schedule(slot)
+            if self._bot.scheduling.owns(slot.guild_id):
+                self.schedule(slot)
         self._bot.scheduling.every(
             REMINDER_JOB_ID, REMINDER_INTERVAL, self.run_upkeep, name="review reminders and round upkeep"
         )
@@ -96,7 +102,7 @@ class ReviewJobs(commands.Cog):
 
     async def _reschedule(self, cohort_id: int) -> None:
         slot = await self._schedule.slot_of(cohort_id)
-        if slot is not None:
+        if slot is not None and self._bot.scheduling.owns(slot.guild_id):
             self.schedule(slot)
 
     # --- job bodies ----------------------------------------------------------------------------
@@ -104,7 +110,7 @@ class ReviewJobs(commands.Cog):
     async def run_weekly(self, cohort_id: int) -> None:
         """The weekly job: pair this week's round once, then post whatever is not posted yet."""
         slot = await self._schedule.slot_of(cohort_id)
-        if slot is None:
+        if slot is None or not self._bot.scheduling.owns(slot.guild_id):
             return
         guild = self._bot.get_guild(slot.guild_id)
         if guild is None:
@@ -134,10 +140,14 @@ class ReviewJobs(commands.Cog):
                 log.exception("review upkeep step %s failed", step.__name__)
 
     async def catch_up_missed_rounds(self) -> None:
-        """Run this week's round for cohorts whose slot passed while the bot was down."""
+        """Run this week's round for cohorts whose slot passed while the bot was down.
+
+        ``run_weekly`` skips the cohorts of guilds another process owns.
+        """
         for cohort_id in await self._rounds.cohorts_missing_their_round(self._bot.settings.prompt_grace):
             try:
-                await self.run_weekly(cohort_id)
+                async with self._bot.scheduling.gate:
+                    await self.run_weekly(cohort_id)
             except Exception:  # one cohort's failure must not stop the others
                 log.exception("catching up the review round failed for cohort=%s", cohort_id)
 
@@ -146,6 +156,8 @@ class ReviewJobs(commands.Cog):
 
     async def _finish_posts(self) -> None:
         for view in await self._rounds.unpublished_rounds():
+            if not self._bot.scheduling.owns(view.guild_id):
+                continue
             guild = self._bot.get_guild(view.guild_id)
             if guild is not None:
                 await self.publish(guild, view, first_time=view.announcement_message_id is None)
@@ -182,6 +194,7 @@ class ReviewJobs(commands.Cog):
         try:
             first_message_id: int | None = None
             for text, pinged in render.announcement_messages(view):
+                await self._bot.pacer.wait(channel.id)
                 message = await post(channel, text, allowed_mentions=only_users(pinged))
                 first_message_id = first_message_id or message.id
             assert first_message_id is not None
@@ -201,6 +214,7 @@ class ReviewJobs(commands.Cog):
             member.display_name if (member := guild.get_member(uid)) else "member" for uid in group.member_ids
         ]
         try:
+            await self._bot.pacer.wait(channel.id)
             thread = await channel.create_thread(
                 name=render.thread_name(view, names),
                 type=discord.ChannelType.public_thread,
@@ -213,6 +227,7 @@ class ReviewJobs(commands.Cog):
         # Recorded before the first message, so a failure below never opens a second thread.
         await self._rounds.set_thread(group.id, thread.id)
         try:
+            await self._bot.pacer.wait(thread.id)
             await post(
                 thread, render.thread_intro(view, group), allowed_mentions=only_users(group.member_ids)
             )
@@ -226,24 +241,30 @@ class ReviewJobs(commands.Cog):
             if member is None:
                 continue
             try:
+                await self._bot.pacer.wait()
                 await post(member, render.lone_dm(view))
             except discord.HTTPException:
                 log.info("guild=%s user=%s has DMs closed; the announcement tells them", guild.id, user_id)
 
     async def _remind(self, batch: ReminderBatch) -> None:
         guild = self._bot.get_guild(batch.round.guild_id)
-        if guild is None:
-            return
         for group, pending in batch.pending:
-            target = await self._thread_or_channel(guild, group.thread_id, batch.round.channel_id)
+            if guild is not None:
+                target = await self._thread_or_channel(guild, group.thread_id, batch.round.channel_id)
+            else:
+                # Claimed here for a guild another shard holds: the REST API reaches it all the same.
+                target = self._bot.get_partial_messageable(
+                    group.thread_id or batch.round.channel_id, guild_id=batch.round.guild_id
+                )
             if target is None:
                 continue
             try:
+                await self._bot.pacer.wait(getattr(target, "id", None))
                 await post(
                     target, render.reminder_text(batch.round, pending), allowed_mentions=only_users(pending)
                 )
             except discord.HTTPException:
-                log.warning("guild=%s could not send a review reminder", guild.id, exc_info=True)
+                log.warning("guild=%s could not send a review reminder", batch.round.guild_id, exc_info=True)
 
     async def _thread_or_channel(
         self, guild: discord.Guild, thread_id: int | None, channel_id: int
@@ -269,6 +290,7 @@ class ReviewJobs(commands.Cog):
             if member is None:
                 continue
             try:
+                await self._bot.pacer.wait()
                 await post(member, render.auto_snooze_notice(item))
             except discord.HTTPException:
                 continue
