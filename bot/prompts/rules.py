@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.kernel import calendar, slots
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.roadmap import Roadmap
+from bot.kernel.text import is_hidden
 
 MAX_CUSTOM_PROMPT = 1500
 MAX_LISTED_CHECKPOINTS = 5
@@ -72,13 +73,18 @@ def validate_week(roadmap: Roadmap, week: int) -> None:
 
 
 def clean_custom_text(text: str) -> str:
-    """A moderator's prompt, trimmed; empty or over-long text is refused."""
+    """A moderator's prompt, trimmed; empty, over-long or hidden-character text is refused."""
     cleaned = text.strip()
     if not cleaned:
         raise InvalidInputError("A custom prompt needs some text.")
     if len(cleaned) > MAX_CUSTOM_PROMPT:
         raise InvalidInputError(
             f"A custom prompt can be at most {MAX_CUSTOM_PROMPT} characters (yours has {len(cleaned)})."
+        )
+    if any(is_hidden(character) for character in cleaned):  # NUL among them: PostgreSQL refuses it
+        raise InvalidInputError(
+            "A custom prompt contains invisible or control characters; please type it again with visible"
+            " ones only."
         )
     return cleaned
 
