@@ -25,6 +25,7 @@ from bot.kernel.errors import InvalidInputError
 GUILD, MOD, ALICE = 1001, 1, 2
 
 
+@pytest.mark.postgres
 async def test_a_fresh_postgresql_database_is_migrated_to_the_current_schema(fresh_postgres_url: str) -> None:
     engine = create_engine(fresh_postgres_url)
     try:
@@ -74,6 +75,7 @@ async def test_text_with_nul_never_crashes_a_write(services: Services, database_
         await services.prompts.add_custom(GUILD, "Spring", 2, "Read\x00 this", MOD)
 
 
+@pytest.mark.postgres
 async def test_exports_stream_from_a_server_side_cursor(postgres_url: str) -> None:
     """The first batch arrives before the server has computed row 700: rows are not fetched all at once."""
     engine: AsyncEngine = create_engine(postgres_url)
