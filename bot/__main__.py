@@ -1,4 +1,4 @@
-"""The ``waypoint`` command: run the bot, check content, migrate, demo, export.
+"""The ``waypoint`` command: run the bot, check content, migrate or copy the database, demo, export.
 
 This is the composition root for the process: it reads Settings once and passes them down.
 """
@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="database tools")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply pending migrations")
+    copy = database_commands.add_parser(
+        "copy", help="copy every row into a new, empty database (e.g. from SQLite to PostgreSQL)"
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="the database to read")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL", help="the empty database to fill")
     commands.add_parser("demo", help="watch a scripted session against a simulated Discord (no token)")
     export = commands.add_parser("export", help="export a server's data like /export does")
     export.add_argument("--guild", type=int, required=True, help="the server (guild) id")
@@ -96,6 +101,27 @@ async def _db_upgrade(settings: Settings) -> None:
         await upgrade_database(engine)
     finally:
         await engine.dispose()
+
+
+async def run_copy(source: str, target: str) -> int:
+    """``waypoint db copy``: one line per table with its verified row count, or one line on failure."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db.copy import CopyError, copy_database, shown
+
+    try:
+        copied = await copy_database(source, target)
+    except (CopyError, SQLAlchemyError, OSError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if not isinstance(error, CopyError):
+            reason = f"{type(error).__name__}: {reason}"
+        print(f"waypoint: db copy failed: {reason}", file=sys.stderr)
+        return 1
+    for table in copied:
+        print(f"{table.name}: {table.rows} rows")
+    total = sum(table.rows for table in copied)
+    print(f"copied {total} rows in {len(copied)} tables to {shown(target)}; row counts verified")
+    return 0
 
 
 async def run_export(
@@ -183,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _load_settings()
     if arguments.command == "content":
         return _content_check(settings, arguments.path)
+    if arguments.command == "db" and arguments.db_command == "copy":
+        copy_status: int = asyncio.run(run_copy(arguments.source, arguments.target))
+        return copy_status
     if arguments.command == "db":
         asyncio.run(_db_upgrade(settings))
         print("database is up to date")

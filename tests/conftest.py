@@ -1,8 +1,14 @@
-"""Shared fixtures: settings over a temp SQLite file, and the real bot for SimCord.
+"""Shared fixtures: settings over a migrated database, and the real bot for SimCord.
 
-Speed: the schema is migrated once per session (per xdist worker) into a template file that each
-test gets a copy of, and the roadmap catalog is parsed once per session. Both are what the tests
-would otherwise rebuild, byte for byte, for every test.
+Both databases: every test in tests/db and tests/behaviour that uses the database runs twice, as
+``[sqlite]`` and ``[postgresql]`` (see tests/postgres.py for how a server is found; ``-m postgres``
+or ``-m "not postgres"`` picks one half). A test that checks something only SQLite has (its file,
+its pragmas) says so with ``@pytest.mark.sqlite_only``.
+
+Speed: the schema is migrated once per session (per xdist worker): into a template file that each
+SQLite test gets a copy of, and into one PostgreSQL database that is emptied before each test. The
+roadmap catalog is parsed once per session. Both are what the tests would otherwise rebuild, byte
+for byte, for every test.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -19,12 +25,16 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from sqlalchemy.engine import make_url
 
 from bot import app as bot_app
 from bot.app import WaypointBot, create_bot
 from bot.config import DEFAULT_CONTENT_DIR, Settings
 from bot.content import RoadmapCatalog, load_catalog
 from bot.db.engine import create_engine, upgrade_database
+from tests import postgres
+
+BOTH_DATABASES = (Path(__file__).parent / "db", Path(__file__).parent / "behaviour")
 
 # --- hypothesis profiles ------------------------------------------------------------------------
 # Registered here, before any test module is imported, so that every @settings(...) in a test module
@@ -83,11 +93,101 @@ def database_path(tmp_path: Path, migrated_database_template: Path) -> Path:
     return path
 
 
+# --- both databases -----------------------------------------------------------------------------
+
+
+_SERVER = pytest.StashKey[str | None]()  # the PostgreSQL server's admin URL, or None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: the test runs against the PostgreSQL server")
+    config.addinivalue_line("markers", "sqlite_only: checks something only SQLite has; not run on PostgreSQL")
+    config.stash[_SERVER] = postgres.server_url()
+    if config.stash[_SERVER] is None and os.environ.get("CI"):
+        raise pytest.UsageError(postgres.MISSING_IN_CI)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the persistence and behaviour tests that use the database once per database."""
+    if "database_backend" not in metafunc.fixturenames:
+        return
+    if not any(metafunc.definition.path.is_relative_to(folder) for folder in BOTH_DATABASES):
+        return
+    backends = [pytest.param("sqlite", id="sqlite")]
+    if metafunc.definition.get_closest_marker("sqlite_only") is None:
+        skip = [] if metafunc.config.stash[_SERVER] else [pytest.mark.skip(reason=postgres.HOW_TO_ENABLE)]
+        backends.append(pytest.param("postgresql", id="postgresql", marks=[pytest.mark.postgres, *skip]))
+    metafunc.parametrize("database_backend", backends, indirect=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    server = config.stash[_SERVER]
+    if server is None:
+        return postgres.HOW_TO_ENABLE
+    return f"PostgreSQL half: {make_url(server).render_as_string()} (a fresh database per worker)"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if config.stash[_SERVER] is None:
+        terminalreporter.write_line(postgres.HOW_TO_ENABLE, yellow=True)
+
+
 @pytest.fixture
-def settings(database_path: Path) -> Settings:
+def database_backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgresql``; tests outside tests/db and tests/behaviour get SQLite."""
+    backend: str = getattr(request, "param", "sqlite")
+    return backend
+
+
+@pytest.fixture(scope="session")
+def postgres_database(request: pytest.FixtureRequest) -> Iterator[postgres.TestDatabase]:
+    """This process's PostgreSQL database, migrated once, dropped at the end of the session."""
+    server = request.config.stash[_SERVER]
+    assert server is not None, postgres.HOW_TO_ENABLE
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    database = postgres.TestDatabase(server, worker)
+    database.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """For the tests that need PostgreSQL whatever their parameter: the emptied, migrated database."""
+    if request.config.stash[_SERVER] is None:
+        pytest.skip(postgres.HOW_TO_ENABLE)
+    database: postgres.TestDatabase = request.getfixturevalue("postgres_database")
+    database.reset()
+    return database.async_url
+
+
+@pytest.fixture
+def fresh_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A brand-new, never migrated PostgreSQL database (as on a fresh install), dropped afterwards."""
+    server = request.config.stash[_SERVER]
+    if server is None:
+        pytest.skip(postgres.HOW_TO_ENABLE)
+    database = postgres.TestDatabase(server, os.environ.get("PYTEST_XDIST_WORKER", "main") + "_fresh")
+    database.create(migrate=False)
+    yield database.async_url
+    database.drop()
+
+
+@pytest.fixture
+def database_url(database_backend: str, request: pytest.FixtureRequest) -> str:
+    """The test's own empty, migrated database: a SQLite file, or the emptied PostgreSQL database."""
+    if database_backend == "postgresql":
+        database: postgres.TestDatabase = request.getfixturevalue("postgres_database")
+        database.reset()
+        return database.async_url
+    return f"sqlite+aiosqlite:///{request.getfixturevalue('database_path')}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return Settings(
         discord_token="test-token",
-        database_url=f"sqlite+aiosqlite:///{database_path}",
+        database_url=database_url,
         _env_file=None,  # a developer's .env must not leak into tests
     )
 

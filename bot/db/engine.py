@@ -1,10 +1,17 @@
-"""Engine, sessions and migrations. SQLite gets WAL, foreign keys and a busy timeout."""
+"""Engine, sessions and migrations.
+
+SQLite (the default, one community) gets WAL, foreign keys and a busy timeout. PostgreSQL (many
+servers, several processes) gets a bounded connection pool that checks a connection before handing
+it out, and text parameters with NUL characters cleaned: PostgreSQL refuses NUL in text, and a
+member's display name or a moderator's prompt must not be able to crash a write.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
@@ -19,6 +26,18 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
+# PostgreSQL pool: connections kept open per process, extra ones opened under load, how long a
+# caller waits for one before failing, and a liveness check so a restarted server or a dropped
+# idle connection costs one retry instead of an error. Recycled before typical idle timeouts.
+POSTGRES_POOL: Final[dict[str, Any]] = {
+    "pool_size": 10,
+    "max_overflow": 20,
+    "pool_timeout": 30,
+    "pool_pre_ping": True,
+    "pool_recycle": 1800,
+}
+NUL = "\x00"
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -29,17 +48,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _without_nul(value: Any) -> Any:
+    return value.replace(NUL, "") if isinstance(value, str) and NUL in value else value
+
+
+def _clean_row(row: Any) -> Any:
+    if isinstance(row, dict):
+        return {key: _without_nul(value) for key, value in row.items()}
+    if isinstance(row, Sequence) and not isinstance(row, str):
+        return type(row)(_without_nul(value) for value in row)  # type: ignore[call-arg]
+    return row
+
+
+def _strip_nul(
+    _connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """``before_cursor_execute``: drop NUL characters from every text parameter (PostgreSQL only)."""
+    if executemany and isinstance(parameters, list):
+        return statement, [_clean_row(row) for row in parameters]
+    return statement, _clean_row(parameters)
+
+
 def create_engine(database_url: str) -> AsyncEngine:
     """Build the engine; for a SQLite file, make sure its folder exists."""
     url = make_url(database_url)
-    connect_args: dict[str, Any] = {}
-    if url.get_backend_name() == "sqlite":
+    backend = url.get_backend_name()
+    options: dict[str, Any] = {}
+    if backend == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
-    engine = create_async_engine(url, connect_args=connect_args)
-    if url.get_backend_name() == "sqlite":
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    elif backend == "postgresql":
+        options.update(POSTGRES_POOL)
+    engine = create_async_engine(url, **options)
+    if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif backend == "postgresql":
+        event.listen(engine.sync_engine, "before_cursor_execute", _strip_nul, retval=True)
     return engine
 
 

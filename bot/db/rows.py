@@ -57,7 +57,10 @@ async def stream(session: AsyncSession, statement: AnySelect) -> AsyncIterator[S
     """The statement's rows in batches from a server-side cursor, on the session's connection.
 
     Executed by Core on the session's connection, not through the ORM session: the rows are
-    tuple-like ``Row`` objects, with no ORM loading or identity map.
+    tuple-like ``Row`` objects, with no ORM loading or identity map. ``AsyncConnection.stream``
+    asks for ``stream_results``: on PostgreSQL (asyncpg) that is a real server-side cursor inside
+    the session's transaction, fetching ``BATCH_ROWS`` at a time, so the server never sends the
+    whole result at once; on SQLite the rows are stepped from the file as they are read.
     """
     connection = await session.connection()
     result = await connection.stream(statement.execution_options(yield_per=BATCH_ROWS))

@@ -24,6 +24,7 @@ GUILD, OTHER_GUILD = 1001, 2002
 MOD, ALICE, BOB = 1, 2, 3
 
 
+@pytest.mark.sqlite_only  # opens the file with sqlite3; tests/db/test_postgres.py checks PostgreSQL's
 async def test_migrations_create_the_whole_schema_and_are_idempotent(
     engine: AsyncEngine, settings: Settings
 ) -> None:
@@ -38,6 +39,7 @@ async def test_migrations_create_the_whole_schema_and_are_idempotent(
         assert raw.execute("select count(*) from alembic_version").fetchone() == (1,)
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_runs_in_wal_with_foreign_keys(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         assert (await connection.execute(text("pragma journal_mode"))).scalar() == "wal"

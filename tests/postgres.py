@@ -1,0 +1,146 @@
+"""The PostgreSQL half of the suite: finding a server, one migrated database per worker, a fast reset.
+
+A server is used when ``WAYPOINT_TEST_POSTGRES_URL`` names one, or when something answers on
+127.0.0.1:5432 (then as ``postgres``, the Debian default with local trust);
+``WAYPOINT_TEST_POSTGRES_URL=off`` runs the SQLite half only. Each pytest process
+(each xdist worker) creates its own database ``waypoint_test_<random>_<worker>``, migrates it once
+with the real migrations, and drops it when the session ends.
+
+Between tests the database is emptied rather than recreated: ``DELETE`` from every table, children
+first, and every sequence restarted, on one connection kept open for the session. Measured on
+PostgreSQL 15 with the real schema: about 4 ms, against 230 ms for ``TRUNCATE ... RESTART IDENTITY
+CASCADE`` (which replaces each table's files) and 180 ms for ``CREATE DATABASE ... TEMPLATE``.
+That connection lives on an event loop of its own, in a thread, because pytest-asyncio gives every
+test a fresh loop and an asyncpg connection belongs to the loop that opened it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Coroutine
+from typing import Any, Final, TypeVar
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+
+from bot.db.engine import create_engine, upgrade_database
+from bot.db.models import Base
+
+URL_VARIABLE: Final = "WAYPOINT_TEST_POSTGRES_URL"
+LOCAL_SERVER: Final = ("127.0.0.1", 5432)
+LOCAL_URL: Final = "postgresql://postgres@127.0.0.1:5432/postgres"
+HOW_TO_ENABLE: Final = (
+    "PostgreSQL half skipped: no server answers on 127.0.0.1:5432 and WAYPOINT_TEST_POSTGRES_URL names "
+    "none. To run it, start one or set"
+    " WAYPOINT_TEST_POSTGRES_URL=postgresql://user:password@host:port/postgres "
+    "(.ci/run does it for you)."
+)
+MISSING_IN_CI: Final = (
+    "CI is set but no PostgreSQL server answers: set WAYPOINT_TEST_POSTGRES_URL or start one on "
+    "127.0.0.1:5432 (.ci/run installs and starts one)."
+)
+
+T = TypeVar("T")
+
+
+def server_url() -> str | None:
+    """The admin URL of the server the tests may use, or None when there is none."""
+    configured = os.environ.get(URL_VARIABLE, "").strip()
+    if configured.lower() == "off":  # a quick local run: SQLite only, even with a server there
+        return None
+    if configured:
+        return configured
+    try:
+        socket.create_connection(LOCAL_SERVER, timeout=0.5).close()
+    except OSError:
+        return None
+    return LOCAL_URL
+
+
+def _dsn(url: URL) -> str:
+    """A plain libpq-style DSN for asyncpg (no SQLAlchemy driver suffix)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class _LoopThread:
+    """An event loop running in a daemon thread; ``run`` waits for a coroutine on it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="postgres-tests", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
+class TestDatabase:
+    """One migrated database for this process's tests; ``reset`` empties it, ``drop`` removes it."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    def __init__(self, admin_url: str, worker: str) -> None:
+        self._admin = make_url(admin_url)
+        self.name = f"waypoint_test_{secrets.token_hex(4)}_{worker}"
+        self.url = self._admin.set(drivername="postgresql+asyncpg", database=self.name)
+        self.async_url = self.url.render_as_string(hide_password=False)
+        self._loop = _LoopThread()
+        self._connection: asyncpg.Connection | None = None
+        self._reset_sql = ""
+
+    def create(self, *, migrate: bool = True) -> None:
+        """Create the database; migrated and ready for ``reset``, or left empty as a fresh install."""
+        self._loop.run(self._create() if migrate else self._admin_execute(f'CREATE DATABASE "{self.name}"'))
+
+    def reset(self) -> None:
+        self._loop.run(self._reset())
+
+    def drop(self) -> None:
+        try:
+            self._loop.run(self._drop())
+        finally:
+            self._loop.stop()
+
+    async def _admin_execute(self, sql: str) -> None:
+        connection = await asyncpg.connect(_dsn(self._admin))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    async def _create(self) -> None:
+        await self._admin_execute(f'CREATE DATABASE "{self.name}"')
+        # Tests need no durability: a commit need not wait for the disk (the largest cost on PostgreSQL).
+        await self._admin_execute(f'ALTER DATABASE "{self.name}" SET synchronous_commit = off')
+        engine = create_engine(self.async_url)
+        try:
+            await upgrade_database(engine)
+        finally:
+            await engine.dispose()
+        self._connection = await asyncpg.connect(_dsn(self.url))
+        await self._connection.execute("SET lock_timeout = '10s'")  # a leaked transaction fails loudly
+        sequences = await self._connection.fetch(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+        )
+        children_first = [table.name for table in reversed(Base.metadata.sorted_tables)]
+        self._reset_sql = "".join(f'DELETE FROM "{table}";' for table in children_first) + "".join(
+            f'ALTER SEQUENCE "{row["sequencename"]}" RESTART;' for row in sequences
+        )
+
+    async def _reset(self) -> None:
+        assert self._connection is not None, "create() first"
+        await self._connection.execute(self._reset_sql)
+
+    async def _drop(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+        await self._admin_execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
