@@ -150,6 +150,7 @@ class PromptDelivery:
             await self._prompts.mark_failed(post, f"{type(error).__name__}: {error}", attention=None)
             return Delivery("failed", reason=render.OUR_SIDE)
         await self._prompts.mark_sent(post, message.id)
+        self._bot.dispatch("waypoint_prompt_posted", post.cohort_id, post.week, message.jump_url)
         log.info(
             "guild=%s cohort=%s posted week %s (message %s)",
             post.guild_id,
