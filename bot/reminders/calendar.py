@@ -5,7 +5,8 @@
   occurrence keeps the local wall-clock time across DST changes. A paused cohort's file leaves it
   out (no prompts are posted while paused; a download after ``/prompts resume`` has it again).
 - Each phase is an all-day event, each existing review round's due date a timed event, and the
-  cohort's last day an all-day event.
+  cohort's last day (the end of the roadmap's last week, when its last weekly prompt has gone out)
+  an all-day event.
 - Nothing falls after the cohort's end; every ``UID`` is derived from the cohort and the item, so a
   calendar app that downloads the file again updates its events instead of duplicating them.
 """
@@ -43,12 +44,13 @@ def uid(kind: str, cohort_id: int, item: object) -> str:
 
 
 def last_day(dates: CohortDates) -> date:
-    return dates.start + timedelta(days=dates.roadmap.duration_days - 1)
+    """The last day of the cohort's last week: its weekly prompts run to the roadmap's last week."""
+    return dates.start + timedelta(days=7 * dates.roadmap.duration_weeks - 1)
 
 
 def end_instant(dates: CohortDates) -> datetime:
     """The end of the cohort's last day, local midnight, in UTC."""
-    after = dates.start + timedelta(days=dates.roadmap.duration_days)
+    after = last_day(dates) + timedelta(days=1)
     return datetime.combine(after, datetime.min.time(), tzinfo=ZoneInfo(dates.slot.timezone)).astimezone(UTC)
 
 
@@ -118,7 +120,7 @@ def _review_events(dates: CohortDates, stamp: datetime) -> list[Event]:
 def _end_event(dates: CohortDates, stamp: datetime) -> Event:
     day = last_day(dates)
     return _event(
-        f"{dates.name}: last day of the roadmap",
+        f"{dates.name}: last day of the cohort",
         uid("end", dates.cohort_id, "last-day"),
         stamp,
         day,

@@ -94,9 +94,24 @@ class RemindCog(commands.Cog):
     # --- sending -----------------------------------------------------------------------------------
 
     def _present(self, guild_id: int, user_id: int) -> bool:
+        """In the server by the member cache; before the cache is complete, the send looks them up."""
         guild = self._bot.get_guild(guild_id)
-        member = guild.get_member(user_id) if guild is not None else None
-        return member is not None and not member.bot
+        if guild is None:
+            return False
+        member = guild.get_member(user_id)
+        return not member.bot if member is not None else not guild.chunked
+
+    async def _member(self, reminder: OutgoingReminder) -> discord.Member | None:
+        guild = self._bot.get_guild(reminder.guild_id)
+        if guild is None:
+            return None
+        member = guild.get_member(reminder.user_id)
+        if member is not None or guild.chunked:
+            return member
+        try:
+            return await guild.fetch_member(reminder.user_id)
+        except discord.HTTPException:  # 404: they left the server
+            return None
 
     async def sweep(self) -> None:
         """Review and streak DMs that are due, and weekly DMs a restart left unsent."""
@@ -120,14 +135,15 @@ class RemindCog(commands.Cog):
                 log.exception("reminder %s to user=%s failed", reminder.kind, reminder.user_id)
 
     async def _send(self, reminder: OutgoingReminder) -> None:
-        guild = self._bot.get_guild(reminder.guild_id)
-        member = guild.get_member(reminder.user_id) if guild is not None else None
-        if member is None:
+        member = await self._member(reminder)
+        if member is None or member.bot:
             await self._reminders.mark_failed(reminder)
             return
         await self.pacer.wait()
         try:
-            await post(member, render.reminder_text(reminder))
+            await post(
+                member, render.reminder_text(reminder), allowed_mentions=discord.AllowedMentions.none()
+            )
         except discord.HTTPException as error:
             if isinstance(error, discord.Forbidden) and error.code == DMS_CLOSED:
                 await self._reminders.dms_closed(reminder)
