@@ -16,6 +16,7 @@ from bot.exports.service import ExportService
 from bot.privacy.service import PrivacyService
 from bot.progress.service import ProgressService
 from bot.prompts.service import PromptService
+from bot.reminders.service import ReminderService
 from bot.reviews.rounds import ReviewRounds
 from bot.reviews.schedule import ReviewSchedule
 from bot.reviews.service import ReviewService
@@ -38,6 +39,7 @@ class Services:
     reviews: ReviewService
     review_rounds: ReviewRounds
     review_schedule: ReviewSchedule
+    reminders: ReminderService
 
 
 def build_services(
@@ -61,4 +63,5 @@ def build_services(
         reviews=ReviewService(sessions, clock),
         review_rounds=ReviewRounds(sessions, catalog, clock),
         review_schedule=ReviewSchedule(sessions, clock),
+        reminders=ReminderService(sessions, catalog, clock),
     )

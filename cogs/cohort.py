@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -11,6 +12,7 @@ from discord.ext import commands
 from bot.cohorts.service import CohortService, CohortSummary
 from bot.kernel.errors import PermissionDeniedError
 from bot.kernel.roadmap import describe_duration
+from bot.reminders.service import ReminderService
 from bot.replies import reply
 from cogs import _autocomplete
 from cogs._checks import answered, moderator_only
@@ -22,6 +24,7 @@ from cogs._ui import (
     shown,
     timestamp,
 )
+from cogs.reminders import render as reminders_render
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -62,8 +65,9 @@ def cohort_embed(summary: CohortSummary, *, title: str | None = None) -> discord
 
 
 class CohortCog(commands.Cog):
-    def __init__(self, cohorts: CohortService) -> None:
+    def __init__(self, cohorts: CohortService, reminders: ReminderService) -> None:
         self._cohorts = cohorts
+        self._reminders = reminders
 
     cohort = app_commands.Group(name="cohort", description="Study cohorts on this server", guild_only=True)
 
@@ -180,6 +184,21 @@ class CohortCog(commands.Cog):
         summary = await self._cohorts.info(interaction.guild_id, cohort)
         await reply(interaction, embed=cohort_embed(summary), ephemeral=False)
 
+    @cohort.command(name="calendar", description="A calendar file (.ics) with a cohort's dates")
+    @app_commands.describe(cohort="The cohort whose dates you want")
+    @app_commands.autocomplete(cohort=_autocomplete.cohort_names)
+    @answered
+    async def calendar(
+        self, interaction: discord.Interaction[Any], cohort: app_commands.Range[str, 1, NAME_OPTION_MAX]
+    ) -> None:
+        assert interaction.guild_id is not None
+        built = await self._reminders.calendar(interaction.guild_id, cohort)
+        await reply(
+            interaction,
+            reminders_render.calendar_message(built),
+            file=discord.File(io.BytesIO(built.data), filename=built.filename),
+        )
+
 
 async def setup(bot: WaypointBot) -> None:
-    await bot.add_cog(CohortCog(bot.services.cohorts))
+    await bot.add_cog(CohortCog(bot.services.cohorts, bot.services.reminders))

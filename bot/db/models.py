@@ -379,3 +379,59 @@ class AuditEntry(Base):
         ),
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReminderSetting(Base):
+    """A member's direct-message reminders in one server: all off until they turn one on."""
+
+    __tablename__ = "reminder_settings"
+    __table_args__ = (UniqueConstraint("guild_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "reminder_settings",
+            rank=11,
+            shows=("review", "streak", "weekly", "dms_closed_at", "updated_at"),
+            order_by=("id",),
+            erase=Erasure.DELETE_ROW,
+            erased_as="reminder_settings",
+        ),
+    )
+    review: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    streak: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    weekly: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Set when Discord refused a DM (50007): every reminder was switched off; told once, then cleared.
+    dms_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReminderSend(Base):
+    """One reminder DM, claimed before it is sent: the unique key makes it go out once."""
+
+    __tablename__ = "reminder_sends"
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "reminders_sent",
+            rank=12,
+            shows=(COHORT, "kind", "period", "status", "claimed_at"),
+            order_by=("claimed_at", "id"),
+            erase=Erasure.DELETE_ROW,
+            erased_as="reminders_sent",
+        ),
+    )
+    kind: Mapped[str] = mapped_column(String(10), info=not_member_data("a reminder kind"))
+    # The cohort week (weekly, streak) or the review round's week (review).
+    period: Mapped[int] = mapped_column(Integer)
+    # claimed -> sent | failed
+    status: Mapped[str] = mapped_column(String(10), info=not_member_data("a delivery status"))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,8 @@ COUNT_WORDING: Final = {
     "checkpoint_completions": ("checkpoint completion", "checkpoint completions", "deleted"),
     "review_opt_ins": ("review opt-in", "review opt-ins", "deleted"),
     "departures": ("departure record", "departure records", "deleted"),
+    "reminder_settings": ("reminder setting", "reminder settings", "deleted"),
+    "reminders_sent": ("reminder sent", "reminders sent", "deleted"),
     "review_group_seats_anonymised": ("review group seat", "review group seats", "anonymised"),
     "reviews_given_anonymised": ("review given", "reviews given", "anonymised"),
     "reviews_received_anonymised": ("review received", "reviews received", "anonymised"),

@@ -161,6 +161,7 @@ class PromptDelivery:
             return Delivery("failed", reason=render.OUR_SIDE)
         # The message is out: recording it rides out a locked database rather than leave it 'claimed'.
         await retry_transient(lambda: self._prompts.mark_sent(post, message.id), sleep=self.sleep)
+        self._bot.dispatch("waypoint_prompt_posted", post.cohort_id, post.week, message.jump_url)
         log.info(
             "guild=%s cohort=%s posted week %s (message %s)",
             post.guild_id,

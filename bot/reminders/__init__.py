@@ -1,0 +1,1 @@
+"""Opt-in direct-message reminders (review, streak, weekly) and the cohort calendar file."""
