@@ -201,6 +201,9 @@ async def serve(bot: Any, token: str) -> int:
         detail = problem or f"could not reach Discord ({type(error).__name__}: {error})."
         print(f"waypoint: {detail}", file=sys.stderr)
         return 2
+    finally:
+        # The signal's close may still be finishing (scheduler, engine): let it, before the loop ends.
+        await asyncio.gather(*closing, return_exceptions=True)
     return 0
 
 
