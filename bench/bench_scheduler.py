@@ -193,7 +193,7 @@ async def claim_and_record(path: Path, posts: int = 1_000) -> str:
 
 async def crowded_slot(posts: int = 1_000) -> str:
     """Everyone fires at once; the pacer hands out turns. A virtual clock: nothing really waits."""
-    from bot.scheduling import PostPacer
+    from bot.pacing import PostPacer
 
     send_times: list[float] = []
 

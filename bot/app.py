@@ -24,7 +24,8 @@ from bot.config import Settings
 from bot.container import Services, build_services
 from bot.content import load_catalog
 from bot.db.engine import create_engine, upgrade_database
-from bot.scheduling import Ownership, PostPacer, Scheduling
+from bot.pacing import PostPacer
+from bot.scheduling import Ownership, Scheduling
 from bot.tree import WaypointTree
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cohorts.repository import CohortRepository
 from bot.db.models import Cohort, ReviewRound
+from bot.reviews.claims import RoundClaims, filling_marker
 from bot.reviews.pairing import PairingResult
-from bot.reviews.repository import ReviewRepository, filling_marker
+from bot.reviews.repository import ReviewRepository
 from bot.reviews.rules import MISSED_ROUNDS_LIMIT, REVIEW_WINDOW, without_review_by_group
 from bot.reviews.views import AutoSnoozed
 
@@ -72,7 +73,7 @@ async def store_round(
                     cohort.guild_id, round_id, groups[start : start + GROUPS_PER_BATCH]
                 )
                 if start + GROUPS_PER_BATCH >= len(groups):
-                    await repository.release_announcement(round_id)
+                    await RoundClaims(repository.session).release_announcement(round_id)
     except Exception:
         async with sessions.begin() as session:
             await ReviewRepository(session).delete_round(round_id)
@@ -83,7 +84,7 @@ async def store_round(
 async def close_round(session: AsyncSession, round_id: int, now: datetime) -> list[AutoSnoozed]:
     """Close a round once (a claimed row) and update the streaks of its paired members."""
     repository = ReviewRepository(session)
-    if not await repository.claim_close(round_id, now):
+    if not await RoundClaims(repository.session).claim_close(round_id, now):
         return []
     review_round = await repository.round_by_id(round_id)
     assert review_round is not None  # we just closed it

@@ -28,8 +28,9 @@ from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, ReviewRound
 from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError
+from bot.reviews.claims import RoundClaims, is_filling
 from bot.reviews.pairing import Candidate, PairingHistory, make_groups
-from bot.reviews.repository import ReviewRepository, is_filling
+from bot.reviews.repository import ReviewRepository
 from bot.reviews.round_writes import close_round, store_round
 from bot.reviews.rules import (
     REMINDER_LEAD,
@@ -235,22 +236,22 @@ class ReviewRounds:
         """
         claim, stale_before = self._claim_times()
         async with self._sessions.begin() as session:
-            return await ReviewRepository(session).claim_announcement(round_id, claim, stale_before)
+            return await RoundClaims(session).claim_announcement(round_id, claim, stale_before)
 
     async def claim_thread(self, group_id: int) -> bool:
         """True for the one caller that is to open the group's thread now."""
         claim, stale_before = self._claim_times()
         async with self._sessions.begin() as session:
-            return await ReviewRepository(session).claim_thread(group_id, claim, stale_before)
+            return await RoundClaims(session).claim_thread(group_id, claim, stale_before)
 
     async def release_announcement(self, round_id: int) -> None:
         """Give back a claim whose post failed, so the hourly upkeep retries it."""
         async with self._sessions.begin() as session:
-            await ReviewRepository(session).release_announcement(round_id)
+            await RoundClaims(session).release_announcement(round_id)
 
     async def release_thread(self, group_id: int) -> None:
         async with self._sessions.begin() as session:
-            await ReviewRepository(session).release_thread(group_id)
+            await RoundClaims(session).release_thread(group_id)
 
     def _claim_times(self) -> tuple[int, int]:
         now = self._clock()
@@ -292,7 +293,7 @@ class ReviewRounds:
             for review_round in await repository.rounds_needing_reminder(now + REMINDER_LEAD, now):
                 if not reminder_is_due(review_round.due_at, now):
                     continue
-                if not await repository.claim_reminder(review_round.id, now):
+                if not await RoundClaims(repository.session).claim_reminder(review_round.id, now):
                     continue
                 review_round.reminder_sent_at = now
                 view = await _round_view(session, review_round)

@@ -16,10 +16,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.pacing import PostPacer
 from bot.prompts.service import PromptService
 from bot.prompts.views import PostedBefore
 from bot.replies import edit_reply, reply
-from bot.scheduling import PROMPT_JOB_PREFIX, PostPacer
+from bot.scheduling import PROMPT_JOB_PREFIX
 from cogs import _autocomplete
 from cogs._checks import answered, moderator_only
 from cogs.prompts import render

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
+from bot.pacing import PostPacer
 from bot.prompts.service import PromptService
 from bot.prompts.views import OutgoingPost
 from bot.replies import post as post_to
-from bot.scheduling import PostPacer, retry_transient
+from bot.scheduling import retry_transient
 from cogs.prompts import render
 
 if TYPE_CHECKING:

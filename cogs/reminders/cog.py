@@ -16,10 +16,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.pacing import PostPacer
 from bot.reminders.service import ReminderService
 from bot.reminders.views import OutgoingReminder
 from bot.replies import post, reply
-from bot.scheduling import PostPacer
 from cogs._checks import answered
 from cogs.reminders import render
 

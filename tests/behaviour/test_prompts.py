@@ -17,7 +17,8 @@ import pytest
 import simcord
 
 from bot.app import WaypointBot
-from bot.scheduling import PostPacer, WeeklySlotTrigger, prompt_job_id
+from bot.pacing import PostPacer
+from bot.scheduling import WeeklySlotTrigger, prompt_job_id
 from cogs.prompts import PromptsCog
 from tests.behaviour.world import World, build_world, text_of
 

@@ -20,7 +20,8 @@ import simcord
 
 from bot.app import ShardedWaypointBot, WaypointBot, create_bot
 from bot.config import Settings
-from bot.scheduling import PostPacer, prompt_job_id, shard_of, weekly_job_id
+from bot.pacing import PostPacer
+from bot.scheduling import prompt_job_id, shard_of, weekly_job_id
 
 WEEK_1_SLOT = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)  # Monday 18:00 in Berlin: prompt and review slot
 ANNOUNCEMENT = "**Code review round"

@@ -14,6 +14,7 @@ from bot.content import RoadmapCatalog, default_content_dir, load_catalog
 from bot.kernel import calendar, slots
 from bot.kernel.errors import InvalidInputError
 from bot.kernel.roadmap import Roadmap
+from bot.pacing import PostPacer
 from bot.prompts.rules import (
     MAX_CUSTOM_PROMPT,
     PromptContent,
@@ -28,7 +29,7 @@ from bot.prompts.rules import (
     slot_in_week,
     validate_week,
 )
-from bot.scheduling import PostPacer, WeeklySlotTrigger, prompt_job_id
+from bot.scheduling import WeeklySlotTrigger, prompt_job_id
 
 START = date(2026, 1, 1)  # a Thursday
 GRACE = timedelta(hours=12)

@@ -13,7 +13,8 @@ from sqlalchemy import exc as db_errors
 from bot.app import ShardedWaypointBot, WaypointBot, create_bot
 from bot.config import Settings
 from bot.kernel import slots
-from bot.scheduling import Ownership, PostPacer, Scheduling, owns_guild, retry_job_id, shard_of
+from bot.pacing import PostPacer
+from bot.scheduling import Ownership, Scheduling, owns_guild, retry_job_id, shard_of
 
 
 def make_settings(**values: object) -> Settings:
