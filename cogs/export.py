@@ -36,7 +36,7 @@ from bot.exports.service import ExportKind, ExportService
 from bot.replies import reply
 from cogs import _autocomplete
 from cogs._checks import moderator_only
-from cogs._ui import paged_embeds, send_pages, timestamp
+from cogs._ui import paged_embeds, send_pages, shown, timestamp
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -181,11 +181,7 @@ def export_message(
     kind: ExportKind, cohort_name: str | None, rows: int, fmt: ExportFormat, *, zipped: bool
 ) -> str:
     """The sentence sent with an export; the cohort's name is shown as text, never as markup."""
-    cohort = (
-        discord.utils.escape_mentions(discord.utils.escape_markdown(cohort_name))
-        if cohort_name
-        else "every cohort"
-    )
+    cohort = shown(cohort_name) if cohort_name else "every cohort"
     noun = "row" if rows == 1 else "rows"
     content = f"{KIND_TITLES[kind]} of **{cohort}**: {rows:,} {noun} as {fmt.value.upper()}."
     if fmt is ExportFormat.XLSX:

@@ -14,15 +14,11 @@ from bot.replies import reply
 from bot.stats.service import StatsReport, StatsService
 from cogs import _autocomplete
 from cogs._checks import moderator_only
+from cogs._ui import shown
 from cogs.export import COHORT_HELP, CohortOption
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
-
-
-def shown(text: str) -> str:
-    """A cohort or phase name as plain text in the reply: no markup, no mentions."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
 def counted(number: int, noun: str) -> str:

@@ -37,18 +37,18 @@ def is_hidden(character: str) -> bool:
 def clean_name(raw: str, *, field: str, max_length: int) -> str:
     """A one-line name: NFC, single spaces, nothing hidden, not empty, at most ``max_length``."""
     text = _normalised(raw, field=field, multiline=False)
-    if not text:
-        raise InvalidInputError(f"{field} needs at least one visible character.")
-    if len(text) > max_length:
-        raise InvalidInputError(f"{field} can be at most {max_length} characters (yours has {len(text)}).")
-    return text
+    return _within(text, field, max_length, empty=f"{field} needs at least one visible character.")
 
 
 def clean_text(raw: str, *, field: str, max_length: int) -> str:
     """Free text (lines allowed): NFC, trimmed, nothing hidden, not empty, at most ``max_length``."""
     text = _normalised(raw, field=field, multiline=True)
+    return _within(text, field, max_length, empty=f"{field} needs some visible text.")
+
+
+def _within(text: str, field: str, max_length: int, *, empty: str) -> str:
     if not text:
-        raise InvalidInputError(f"{field} needs some visible text.")
+        raise InvalidInputError(empty)
     if len(text) > max_length:
         raise InvalidInputError(f"{field} can be at most {max_length} characters (yours has {len(text)}).")
     return text
@@ -62,20 +62,20 @@ def lookalike_key(text: str) -> str:
 
 def echo(value: str, limit: int = ECHO_LIMIT) -> str:
     """A value repeated back to a member: visible characters only, shortened, markup escaped."""
-    visible = "".join(ch for ch in value if not is_hidden(ch) and ch not in "\n\t")
-    visible = " ".join(visible.split())
-    if len(visible) > limit:
-        visible = visible[: limit - 1].rstrip() + "…"
-    return _MARKUP.sub(r"\\\1", visible)
+    return _MARKUP.sub(r"\\\1", _visible(value, limit, dropped="\n\t"))
 
 
 def echo_code(value: str, limit: int = ECHO_LIMIT) -> str:
     """A value shown inside a `code span`: no backticks, nothing hidden, shortened."""
-    visible = "".join(ch for ch in value if not is_hidden(ch) and ch not in "\n\t`")
-    visible = " ".join(visible.split())
+    return _visible(value, limit, dropped="\n\t`") or " "
+
+
+def _visible(value: str, limit: int, *, dropped: str) -> str:
+    """``value`` without hidden characters or ``dropped``, single-spaced, cut to ``limit``."""
+    visible = " ".join("".join(ch for ch in value if not is_hidden(ch) and ch not in dropped).split())
     if len(visible) > limit:
         visible = visible[: limit - 1].rstrip() + "…"
-    return visible or " "
+    return visible
 
 
 _ZWJ = "\u200d"

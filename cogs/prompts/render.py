@@ -21,7 +21,7 @@ from bot.prompts.views import (
     ResumeChange,
     ScheduleChange,
 )
-from cogs._ui import BRAND_COLOUR, timestamp
+from cogs._ui import BRAND_COLOUR, shown, timestamp
 
 if TYPE_CHECKING:
     from cogs.prompts.delivery import Delivery
@@ -34,11 +34,6 @@ RETRY_LATER_STEP = "A moderator can post the current week with `/prompts post-no
 def count(number: int, noun: str) -> str:
     """``1 cohort``, ``2 cohorts``: the noun agrees with the number."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def shown(name: str) -> str:
-    """A cohort name as the bot shows it: its markup and mentions inert (older rows may hold some)."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(name))
 
 
 def in_command(name: str) -> str:
