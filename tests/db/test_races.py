@@ -10,6 +10,7 @@ from bot.cohorts.repository import MemberRepository
 from bot.cohorts.resolve import cohort_named
 from bot.container import Services
 from bot.progress.repository import CompletionRepository
+from bot.reminders.repository import ReminderRepository
 
 GUILD, ALICE, MOD = 1001, 11, 99
 
@@ -26,13 +27,16 @@ async def make_cohort(services: Services) -> None:
 
 
 def read_together(monkeypatch: pytest.MonkeyPatch, repository: type, method: str) -> None:
-    """Make two concurrent calls both finish reading before either writes: the worst interleaving."""
+    """Make two concurrent calls both finish their first read before either writes: the worst
+    interleaving. Later reads (a re-read after a lost insert) go straight through."""
     barrier = asyncio.Barrier(2)
     original = getattr(repository, method)
 
     async def read_then_wait(self: object, *args: object) -> object:
         found = await original(self, *args)
-        await barrier.wait()
+        if barrier.n_waiting or (not barrier.broken and not getattr(barrier, "passed", False)):
+            await barrier.wait()
+            barrier.passed = True  # type: ignore[attr-defined]
         return found
 
     monkeypatch.setattr(repository, method, read_then_wait)
@@ -66,3 +70,17 @@ async def test_a_double_click_on_checkpoint_done_counts_once(
     )
     assert sorted([first.changed, second.changed]) == [False, True]
     assert first.done == second.done == 1
+
+
+async def test_two_reminder_settings_at_once_on_a_new_member_both_take_effect(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_together(monkeypatch, ReminderRepository, "setting")
+    first, second = await asyncio.gather(
+        services.reminders.settings(GUILD, ALICE, review=True),
+        services.reminders.settings(GUILD, ALICE, weekly=True),
+    )
+    assert first.changed and second.changed
+    monkeypatch.undo()
+    shown = await services.reminders.settings(GUILD, ALICE)
+    assert (shown.review, shown.streak, shown.weekly) == (True, False, True)
