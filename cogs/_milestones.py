@@ -121,10 +121,16 @@ def configuration_refusal(
 async def carry_out(
     interaction: discord.Interaction[Any], action: RoleAction, milestones: MilestoneService
 ) -> Outcome:
-    """Give or take back the action's role, and record how it went."""
-    guild = interaction.guild
-    assert guild is not None
+    """Give or take back the action's role for the member who ran the command, and record it."""
+    assert interaction.guild is not None
     member = interaction.user if isinstance(interaction.user, discord.Member) else None
+    return await apply(interaction.guild, member, action, milestones)
+
+
+async def apply(
+    guild: discord.Guild, member: discord.Member | None, action: RoleAction, milestones: MilestoneService
+) -> Outcome:
+    """Give or take back the action's role (``member`` None: they left), and record how it went."""
     role = guild.get_role(action.role_id)
     problem = Refusal.MEMBER_GONE if member is None else role_problem(role, guild.me)
     if member is not None and role is not None and problem is None:
@@ -206,6 +212,23 @@ def configured_message(result: Configured) -> str:
     )
 
 
+def retried_message(outcomes: Sequence[Outcome], remaining: int) -> str:
+    """What setting the role again did for the members who were waiting for it."""
+    given = sum(1 for outcome in outcomes if outcome is Outcome.GRANTED)
+    still = len(outcomes) - given + remaining
+    parts = []
+    if given:
+        parts.append(f"I gave it to {given} waiting member{'s' if given != 1 else ''}.")
+    if still:
+        verb = "still waits" if still == 1 else "still wait"
+        parts.append(f"{_members(still).capitalize()} {verb}; see `/config milestone-roles` for why.")
+    return " ".join(parts)
+
+
+def _members(count: int) -> str:
+    return "1 member" if count == 1 else f"{count} members"
+
+
 def cleared_message(result: Cleared) -> str:
     target = phase_words(result.phase)
     if result.role_id is None:
@@ -222,7 +245,7 @@ def trouble_lines(trouble: Trouble | CohortTrouble) -> list[str]:
         who = "1 member" if trouble.waiting == 1 else f"{trouble.waiting} members"
         lines.append(
             f"⚠️ {who} finished the phase without getting the role ({why})."
-            " Once fixed, they get it the next time they mark one of its checkpoints."
+            " Once fixed, set the role again with `/config milestone-role` to give it to them."
         )
     if trouble.unremoved:
         who = "1 member" if trouble.unremoved == 1 else f"{trouble.unremoved} members"

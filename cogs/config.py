@@ -103,11 +103,17 @@ class ConfigCog(commands.Cog):
         result = await self._milestones.configure(
             interaction.guild.id, interaction.user.id, roadmap, phase, role.id
         )
-        await reply(
-            interaction,
-            _milestones.configured_message(result),
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        message = _milestones.configured_message(result)
+        actions, remaining = await self._milestones.claim_waiting(interaction.guild.id, result.phase)
+        if actions:  # members refused earlier get the role now that it can be given
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            guild = interaction.guild
+            outcomes = [
+                await _milestones.apply(guild, guild.get_member(action.user_id), action, self._milestones)
+                for action in actions
+            ]
+            message += " " + _milestones.retried_message(outcomes, remaining)
+        await reply(interaction, message, allowed_mentions=discord.AllowedMentions.none())
 
     @config.command(name="milestone-role-clear", description="Stop giving a phase's milestone role")
     @app_commands.describe(

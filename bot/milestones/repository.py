@@ -131,6 +131,22 @@ class GrantRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def failed_in_phase(
+        self, guild_id: int, roadmap_key: str, phase_key: str
+    ) -> Sequence[MilestoneGrant]:
+        """The phase's refused grants, oldest refusal first."""
+        statement = (
+            select(MilestoneGrant)
+            .where(
+                MilestoneGrant.guild_id == guild_id,
+                MilestoneGrant.roadmap_key == roadmap_key,
+                MilestoneGrant.phase_key == phase_key,
+                MilestoneGrant.state == GrantState.FAILED.value,
+            )
+            .order_by(MilestoneGrant.failed_at, MilestoneGrant.id)
+        )
+        return (await self._session.scalars(statement)).all()
+
     async def tallies(self, guild_id: int) -> dict[tuple[str, str, str], int]:
         """(roadmap, phase, state) -> number of grants, for one server."""
         statement = (

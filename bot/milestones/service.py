@@ -37,6 +37,8 @@ from bot.milestones.views import (
 
 log = logging.getLogger(__name__)
 
+RETRY_LIMIT = 25  # waiting members given the role per /config milestone-role, to answer in time
+
 
 def _ref(roadmap: Roadmap, number: int, phase: Phase) -> PhaseRef:
     return PhaseRef(roadmap.key, roadmap.title, number, phase.key, phase.title)
@@ -91,6 +93,32 @@ class MilestoneService:
                     now,
                 )
         return Configured(target, role_id, previous)
+
+    async def claim_waiting(
+        self, guild_id: int, target: PhaseRef, limit: int = RETRY_LIMIT
+    ) -> tuple[list[RoleAction], int]:
+        """Refused grants of the phase, claimed again for its current role (at most ``limit``), and
+        how many stay waiting: a moderator who fixed the cause sets the role again to give them."""
+        async with self._sessions.begin() as session:
+            setting = await MilestoneRoleRepository(session).get(guild_id, target.roadmap_key, target.key)
+            if setting is None:
+                return [], 0
+            grants = GrantRepository(session)
+            waiting = await grants.failed_in_phase(guild_id, target.roadmap_key, target.key)
+            actions = []
+            now = self._clock()
+            for grant in waiting[:limit]:
+                if await grants.move(
+                    grant.id,
+                    GrantState.FAILED,
+                    state=GrantState.CLAIMED.value,
+                    role_id=setting.role_id,
+                    claimed_at=now,
+                ):
+                    actions.append(
+                        RoleAction(Decision.GRANT, grant.id, guild_id, grant.user_id, setting.role_id, target)
+                    )
+        return actions, max(0, len(waiting) - limit)
 
     async def clear(self, guild_id: int, actor_id: int, roadmap_key: str, number: int) -> Cleared:
         """Stop granting the phase's role. Roles already given stay, and so do their grants."""
@@ -156,9 +184,9 @@ class MilestoneService:
 
     # --- after a checkpoint changed (members) ---------------------------------------------------
 
-    async def _phase_state(
-        self, session: AsyncSession, guild_id: int, user_id: int, cohort_id: int, checkpoint_key: str
-    ) -> tuple[Cohort, Roadmap, int, Phase, bool] | None:
+    async def _phase_of(
+        self, session: AsyncSession, guild_id: int, cohort_id: int, checkpoint_key: str
+    ) -> tuple[Cohort, Roadmap, int, Phase] | None:
         cohort = await session.get(Cohort, cohort_id)
         if cohort is None or cohort.guild_id != guild_id:
             return None
@@ -166,26 +194,33 @@ class MilestoneService:
         phase = rules.phase_of(roadmap, checkpoint_key) if roadmap else None
         if roadmap is None or phase is None:
             return None
+        return cohort, roadmap, roadmap.phase_number(phase), phase
+
+    @staticmethod
+    async def _done(
+        session: AsyncSession, guild_id: int, user_id: int, roadmap: Roadmap, phase: Phase
+    ) -> bool:
+        """Whether one of the member's cohorts on the roadmap has every checkpoint of the phase done."""
         keys = [checkpoint.key for checkpoint in phase.checkpoints]
-        done_in = rules.cohorts_with_phase_done(
-            phase, await completed_by_cohort(session, guild_id, user_id, roadmap.key, keys)
-        )
-        return cohort, roadmap, roadmap.phase_number(phase), phase, bool(done_in)
+        completed = await completed_by_cohort(session, guild_id, user_id, roadmap.key, keys)
+        return bool(rules.cohorts_with_phase_done(phase, completed))
 
     async def after_done(
         self, guild_id: int, user_id: int, cohort_id: int, checkpoint_key: str
     ) -> RoleAction | None:
         """A role to give now that the member marked ``checkpoint_key`` done, if any (claimed)."""
         async with self._sessions.begin() as session:
-            state = await self._phase_state(session, guild_id, user_id, cohort_id, checkpoint_key)
-            if state is None:
+            found = await self._phase_of(session, guild_id, cohort_id, checkpoint_key)
+            if found is None:
                 return None
-            cohort, roadmap, number, phase, done = state
+            cohort, roadmap, number, phase = found
             setting = await MilestoneRoleRepository(session).get(guild_id, roadmap.key, phase.key)
+            if setting is None:  # most phases have no role: no need to look at progress
+                return None
             grants = GrantRepository(session)
             grant = await grants.get(guild_id, user_id, roadmap.key, phase.key)
             decision = rules.after_done(
-                done=done,
+                done=await self._done(session, guild_id, user_id, roadmap, phase),
                 role_id=setting.role_id if setting else None,
                 grant=GrantState(grant.state) if grant else None,
             )
@@ -223,15 +258,19 @@ class MilestoneService:
     ) -> RoleAction | None:
         """A role to take back now that the member unmarked ``checkpoint_key``, if any (claimed)."""
         async with self._sessions.begin() as session:
-            state = await self._phase_state(session, guild_id, user_id, cohort_id, checkpoint_key)
-            if state is None:
+            found = await self._phase_of(session, guild_id, cohort_id, checkpoint_key)
+            if found is None:
                 return None
-            _cohort, roadmap, number, phase, done = state
+            _cohort, roadmap, number, phase = found
             grants = GrantRepository(session)
             grant = await grants.get(guild_id, user_id, roadmap.key, phase.key)
-            current = GrantState(grant.state) if grant else None
-            decision = rules.after_undo(done=done, grant=current)
-            if grant is None or current is None or decision is Decision.NOTHING:
+            if grant is None:  # the bot gave nothing for this phase: nothing to take back
+                return None
+            current = GrantState(grant.state)
+            decision = rules.after_undo(
+                done=await self._done(session, guild_id, user_id, roadmap, phase), grant=current
+            )
+            if decision is Decision.NOTHING:
                 return None
             if decision is Decision.FORGET:
                 await grants.drop(grant.id, current)

@@ -411,6 +411,27 @@ async def test_a_grant_refused_later_keeps_the_progress_and_is_shown_to_moderato
     assert "Needs attention" not in info_text
 
 
+async def test_setting_the_role_again_gives_it_to_the_members_who_were_waiting(world: World) -> None:
+    graduate = world.guild.create_role("Graduate")
+    await set_role(world, graduate)
+    await edit_bot_role(world, permissions=without_manage_roles())
+    for member in (world.alice, world.bob):
+        await finish_phase_one(member, world)
+    world.guild.remove_member(world.bob)
+    await world.env.settle()
+    await edit_bot_role(world, permissions=discord.Permissions.all().value & ~8)
+
+    again = await set_role(world, graduate)
+
+    assert graduate.id in role_ids(world.alice)
+    assert "I gave it to 1 waiting member." in again.response.content
+    assert "1 member still waits" in again.response.content
+    assert sorted(state for _, state, _ in await grants(world)) == ["failed", "granted"]
+    listing = text_of(await world.moderator.slash(world.channel, "config milestone-roles"))
+    assert "the member left the server" in listing
+    assert not world.env.errors
+
+
 async def test_a_role_moved_above_the_bot_or_deleted_is_recorded(world: World) -> None:
     graduate = world.guild.create_role("Graduate")
     alumni = world.guild.create_role("Alumni")

@@ -175,6 +175,16 @@ def test_the_overview_lists_roles_live_problems_and_recorded_trouble() -> None:
     )
 
 
+def test_setting_the_role_again_says_how_many_got_it_and_how_many_still_wait() -> None:
+    outcomes = [Outcome.GRANTED, Outcome.GRANTED, Outcome.GRANT_FAILED]
+
+    message = _milestones.retried_message(outcomes, remaining=4)
+
+    assert message.startswith("I gave it to 2 waiting members.")
+    assert "5 members still wait" in message
+    assert _milestones.retried_message([Outcome.GRANTED], 0).count("still") == 0
+
+
 def test_the_cohort_field_counts_and_names_nobody() -> None:
     text = _milestones.cohort_trouble_text(CohortTrouble(1, 0, Refusal.NO_MANAGE_ROLES))
 
