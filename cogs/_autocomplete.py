@@ -33,6 +33,23 @@ async def roadmap_keys(interaction: discord.Interaction[Any], current: str) -> l
     ][:25]
 
 
+async def phase_numbers(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[int]]:
+    """The phases of the roadmap typed in the ``roadmap`` option, by number."""
+    bot: WaypointBot = interaction.client
+    roadmap_key = getattr(interaction.namespace, "roadmap", None)
+    roadmap = bot.services.catalog.get(roadmap_key.strip().lower()) if isinstance(roadmap_key, str) else None
+    if roadmap is None:
+        return []
+    needle = str(current).strip().casefold()
+    return [
+        app_commands.Choice(name=f"{number} · {phase.title}"[:100], value=number)
+        for number, phase in enumerate(roadmap.phases, start=1)
+        if not needle or needle in str(number) or needle in phase.title.casefold()
+    ][:25]
+
+
 async def cohort_names(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
     bot: WaypointBot = interaction.client
     if interaction.guild_id is None:

@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.milestones.service import MilestoneService
 from bot.progress.service import CheckpointChange, ProgressService
 from bot.replies import reply
-from cogs import _autocomplete
+from cogs import _autocomplete, _milestones
 from cogs._checks import answered
 from cogs._ui import KEY_OPTION_MAX, LINK_OPTION_MAX, NAME_OPTION_MAX, NOTE_OPTION_MAX, bar, shown
 
@@ -24,8 +25,24 @@ def tally(change: CheckpointChange) -> str:
 
 
 class CheckpointCog(commands.Cog):
-    def __init__(self, progress: ProgressService) -> None:
+    def __init__(self, progress: ProgressService, milestones: MilestoneService) -> None:
         self._progress = progress
+        self._milestones = milestones
+
+    async def _milestone_line(
+        self, interaction: discord.Interaction[Any], change: CheckpointChange, *, done: bool
+    ) -> str:
+        """Give or take back a milestone role the change calls for; the reply's line about it."""
+        check = self._milestones.after_done if done else self._milestones.after_undo
+        action = await check(
+            interaction.guild_id or 0, interaction.user.id, change.cohort_id, change.checkpoint.key
+        )
+        if action is None:
+            return ""
+        line = _milestones.checkpoint_line(
+            action, await _milestones.carry_out(interaction, action, self._milestones)
+        )
+        return f"\n{line}" if line else ""
 
     checkpoint = app_commands.Group(name="checkpoint", description="Track your checkpoints", guild_only=True)
 
@@ -61,7 +78,12 @@ class CheckpointCog(commands.Cog):
             else f"**{change.checkpoint.title}** was already marked done"
             + ("; I updated the evidence/note." if evidence or note else ".")
         )
-        await reply(interaction, f"{headline}\n{tally(change)}")
+        milestone = await self._milestone_line(interaction, change, done=True)
+        await reply(
+            interaction,
+            f"{headline}\n{tally(change)}{milestone}",
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     @checkpoint.command(name="undo", description="Unmark a checkpoint")
     @app_commands.describe(
@@ -84,8 +106,13 @@ class CheckpointCog(commands.Cog):
             if change.changed
             else f"**{change.checkpoint.title}** wasn't marked done, so nothing changed."
         )
-        await reply(interaction, f"{headline}\n{tally(change)}")
+        milestone = await self._milestone_line(interaction, change, done=False)
+        await reply(
+            interaction,
+            f"{headline}\n{tally(change)}{milestone}",
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
 
 async def setup(bot: WaypointBot) -> None:
-    await bot.add_cog(CheckpointCog(bot.services.progress))
+    await bot.add_cog(CheckpointCog(bot.services.progress, bot.services.milestones))

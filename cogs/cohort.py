@@ -12,9 +12,10 @@ from discord.ext import commands
 from bot.cohorts.service import CohortService, CohortSummary
 from bot.kernel.errors import PermissionDeniedError
 from bot.kernel.roadmap import describe_duration
+from bot.milestones.service import MilestoneService
 from bot.reminders.service import ReminderService
 from bot.replies import reply
-from cogs import _autocomplete
+from cogs import _autocomplete, _milestones
 from cogs._checks import answered, moderator_only
 from cogs._ui import (
     BRAND_COLOUR,
@@ -65,9 +66,12 @@ def cohort_embed(summary: CohortSummary, *, title: str | None = None) -> discord
 
 
 class CohortCog(commands.Cog):
-    def __init__(self, cohorts: CohortService, reminders: ReminderService) -> None:
+    def __init__(
+        self, cohorts: CohortService, reminders: ReminderService, milestones: MilestoneService
+    ) -> None:
         self._cohorts = cohorts
         self._reminders = reminders
+        self._milestones = milestones
 
     cohort = app_commands.Group(name="cohort", description="Study cohorts on this server", guild_only=True)
 
@@ -182,7 +186,15 @@ class CohortCog(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         summary = await self._cohorts.info(interaction.guild_id, cohort)
-        await reply(interaction, embed=cohort_embed(summary), ephemeral=False)
+        embed = cohort_embed(summary)
+        trouble = await self._milestones.cohort_trouble(interaction.guild_id, summary.id)
+        if trouble is not None:
+            embed.add_field(
+                name="⚠️ Needs attention: milestone roles",
+                value=_milestones.cohort_trouble_text(trouble),
+                inline=False,
+            )
+        await reply(interaction, embed=embed, ephemeral=False)
 
     @cohort.command(name="calendar", description="A calendar file (.ics) with a cohort's dates")
     @app_commands.describe(cohort="The cohort whose dates you want")
@@ -201,4 +213,4 @@ class CohortCog(commands.Cog):
 
 
 async def setup(bot: WaypointBot) -> None:
-    await bot.add_cog(CohortCog(bot.services.cohorts, bot.services.reminders))
+    await bot.add_cog(CohortCog(bot.services.cohorts, bot.services.reminders, bot.services.milestones))

@@ -435,3 +435,78 @@ class ReminderSend(Base):
     # claimed -> sent | failed
     status: Mapped[str] = mapped_column(String(10), info=not_member_data("a delivery status"))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MilestoneRole(Base):
+    """A role members earn by finishing one phase of a roadmap; the phase is stored by its key."""
+
+    __tablename__ = "milestone_roles"
+    __table_args__ = (UniqueConstraint("guild_id", "roadmap_key", "phase_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    roadmap_key: Mapped[str] = mapped_column(String(60), info=not_member_data("a roadmap key"))
+    phase_key: Mapped[str] = mapped_column(String(60), info=not_member_data("a phase key"))
+    role_id: Mapped[int] = mapped_column(BigInteger, info=not_member_data("a Discord role"))
+    # NULL once the moderator who set it asked to be forgotten.
+    configured_by: Mapped[int | None] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "milestone_roles_configured",
+            rank=20,
+            shows=("roadmap_key", "phase_key", "role_id", "configured_at"),
+            order_by=("configured_at", "id"),
+            erase=Erasure.SET_NULL,
+            erased_as="milestone_roles_anonymised",
+        ),
+    )
+    configured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MilestoneGrant(Base):
+    """A milestone role the bot gave (or tried to give) one member: one per member and phase.
+
+    ``state`` is a ``bot.milestones.rules.GrantState``; ``error`` says why Discord refused, for
+    moderators. Forget-me deletes the row; the role itself stays on the member (see the README).
+    """
+
+    __tablename__ = "milestone_grants"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "user_id", "roadmap_key", "phase_key"),
+        Index("ix_milestone_grants_guild_state", "guild_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "milestone_roles_received",
+            rank=21,
+            shows=(
+                COHORT,
+                "roadmap_key",
+                "phase_key",
+                "role_id",
+                "state",
+                "granted_at",
+                "failed_at",
+                "error",
+            ),
+            order_by=("claimed_at", "id"),
+            erase=Erasure.DELETE_ROW,
+            erased_as="milestone_roles_received",
+        ),
+    )
+    # The cohort whose progress finished the phase: its /cohort info shows grants that need attention.
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    roadmap_key: Mapped[str] = mapped_column(String(60), info=not_member_data("a roadmap key"))
+    phase_key: Mapped[str] = mapped_column(String(60), info=not_member_data("a phase key"))
+    role_id: Mapped[int] = mapped_column(BigInteger, info=not_member_data("a Discord role"))
+    state: Mapped[str] = mapped_column(String(20), info=not_member_data("a grant state"))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(
+        String(100), info=not_member_data("why Discord refused, by code")
+    )

@@ -18,11 +18,13 @@ COUNT_WORDING: Final = {
     "departures": ("departure record", "departure records", "deleted"),
     "reminder_settings": ("reminder setting", "reminder settings", "deleted"),
     "reminders_sent": ("reminder sent", "reminders sent", "deleted"),
+    "milestone_roles_received": ("milestone role record", "milestone role records", "deleted"),
     "review_group_seats_anonymised": ("review group seat", "review group seats", "anonymised"),
     "reviews_given_anonymised": ("review given", "reviews given", "anonymised"),
     "reviews_received_anonymised": ("review received", "reviews received", "anonymised"),
     "custom_prompts_anonymised": ("custom prompt", "custom prompts", "anonymised"),
     "cohorts_created_anonymised": ("cohort created", "cohorts created", "anonymised"),
+    "milestone_roles_anonymised": ("milestone role set up", "milestone roles set up", "anonymised"),
     "data_requests_anonymised": (
         "data request in the audit log",
         "data requests in the audit log",

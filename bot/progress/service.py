@@ -36,6 +36,7 @@ class CheckpointChange:
     changed: bool
     done: int
     total: int
+    cohort_id: int = 0  # which cohort's progress changed (milestone roles look at it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,9 @@ class ProgressService:
                 existing.note = clean_note or existing.note
             await session.flush()
             done = len(await completions.completed_keys(cohort.id, user_id))
-        return CheckpointChange(cohort.name, phase, checkpoint, changed, done, roadmap.checkpoint_count)
+        return CheckpointChange(
+            cohort.name, phase, checkpoint, changed, done, roadmap.checkpoint_count, cohort.id
+        )
 
     async def undo(
         self, guild_id: int, user_id: int, checkpoint_key: str, *, cohort_name: str | None = None
@@ -136,7 +139,7 @@ class ProgressService:
                 await session.flush()
             done = len(await completions.completed_keys(cohort.id, user_id))
         return CheckpointChange(
-            cohort.name, phase, checkpoint, existing is not None, done, roadmap.checkpoint_count
+            cohort.name, phase, checkpoint, existing is not None, done, roadmap.checkpoint_count, cohort.id
         )
 
     async def report(self, guild_id: int, user_id: int, cohort_name: str | None = None) -> ProgressView:

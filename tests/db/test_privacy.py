@@ -166,11 +166,13 @@ async def test_forget_me_deletes_and_anonymises_only_the_callers_rows(
         "departures": 0,
         "reminder_settings": 0,
         "reminders_sent": 0,
+        "milestone_roles_received": 0,
         "review_group_seats_anonymised": 2,
         "reviews_given_anonymised": 1,
         "reviews_received_anonymised": 1,
         "custom_prompts_anonymised": 0,
         "cohorts_created_anonymised": 0,
+        "milestone_roles_anonymised": 0,
         "data_requests_anonymised": 1,
     }
     assert "3 checkpoint completions deleted" in erasure_phrases(report.counts)
