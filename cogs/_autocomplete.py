@@ -29,7 +29,7 @@ async def roadmap_keys(interaction: discord.Interaction[Any], current: str) -> l
     bot: WaypointBot = interaction.client
     return [
         app_commands.Choice(name=f"{roadmap.title} ({roadmap.key})"[:100], value=roadmap.key)
-        for roadmap in bot.services.catalog.search(current)
+        for roadmap in bot.services.catalog.search(current, guild_id=interaction.guild_id)
     ][:25]
 
 
