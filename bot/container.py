@@ -20,6 +20,7 @@ from bot.reminders.service import ReminderService
 from bot.reviews.rounds import ReviewRounds
 from bot.reviews.schedule import ReviewSchedule
 from bot.reviews.service import ReviewService
+from bot.roadmaps.service import RoadmapService
 from bot.stats.service import StatsService
 
 
@@ -40,6 +41,7 @@ class Services:
     review_rounds: ReviewRounds
     review_schedule: ReviewSchedule
     reminders: ReminderService
+    roadmaps: RoadmapService
 
 
 def build_services(
@@ -59,9 +61,10 @@ def build_services(
         prompts=PromptService(sessions, catalog, clock, settings.prompt_grace),
         exports=ExportService(sessions, catalog, clock),
         stats=StatsService(sessions, catalog, clock),
-        privacy=PrivacyService(sessions, clock),
+        privacy=PrivacyService(sessions, clock, catalog),
         reviews=ReviewService(sessions, clock),
         review_rounds=ReviewRounds(sessions, catalog, clock),
         review_schedule=ReviewSchedule(sessions, clock),
         reminders=ReminderService(sessions, catalog, clock),
+        roadmaps=RoadmapService(sessions, catalog, clock),
     )

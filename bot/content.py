@@ -9,8 +9,8 @@ whole list at once (``check_content`` is meant for CI and a pre-start check).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -43,12 +43,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise yaml.composer.ComposerError(
                 None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -269,8 +269,7 @@ def parse_roadmap(
     name a shipped file's key must equal.
     """
     if len(data) > MAX_FILE_BYTES:
-        size = f"{len(data) / 1024:.0f} KiB"
-        return None, [f"{source}: the file is {size}; a roadmap file can be at most {MAX_FILE_BYTES // 1024} KiB"]
+        return None, [too_large_problem(source, len(data))]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -290,6 +289,12 @@ def parse_roadmap(
         found = type(tree).__name__
         return None, [f"{source}: the top level must be a mapping of roadmap fields, not a {found}"]
     return _validated(tree, root, source, expected_key)
+
+
+def too_large_problem(source: str, size: int) -> str:
+    """The one sentence for a file over ``MAX_FILE_BYTES`` (also said before downloading one)."""
+    limit = MAX_FILE_BYTES // 1024
+    return f"{source}: the file is {size / 1024:.0f} KiB; a roadmap file can be at most {limit} KiB"
 
 
 def _validated(

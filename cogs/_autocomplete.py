@@ -67,3 +67,18 @@ async def timezones(_interaction: discord.Interaction[Any], current: str) -> lis
     needle = current.casefold().replace(" ", "_")
     matches = [zone for zone in _TIMEZONES if needle in zone.casefold()]
     return [app_commands.Choice(name=zone, value=zone) for zone in matches[:25]]
+
+
+async def server_roadmap_keys(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """Only this server's own roadmaps (what `/roadmap remove` can take)."""
+    bot: WaypointBot = interaction.client
+    if interaction.guild_id is None:
+        return []
+    needle = current.strip().lower()
+    return [
+        app_commands.Choice(name=f"{own.roadmap.title} ({own.roadmap.key})"[:100], value=own.roadmap.key)
+        for own in bot.services.catalog.server_roadmaps(interaction.guild_id)
+        if needle in own.roadmap.key or needle in own.roadmap.title.lower()
+    ][:25]
