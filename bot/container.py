@@ -48,6 +48,7 @@ def build_services(
     settings: Settings, engine: AsyncEngine, catalog: RoadmapCatalog, clock: Clock
 ) -> Services:
     sessions = create_sessionmaker(engine)
+    catalog = catalog.with_own_servers()  # this bot's servers' own roadmaps are its alone
     cohorts = CohortService(sessions, catalog, clock, settings.default_timezone)
     progress = ProgressService(sessions, catalog, clock)
     return Services(

@@ -136,6 +136,15 @@ class RoadmapCatalog:
     def keys(self) -> list[str]:
         return list(self._by_key)
 
+    def with_own_servers(self) -> RoadmapCatalog:
+        """The same shipped roadmaps (shared: they never change) with no server's roadmaps yet.
+
+        Each bot's services take one, so the servers' part is never shared between bots.
+        """
+        copy = RoadmapCatalog(())
+        copy._by_key = self._by_key
+        return copy
+
     def is_shipped(self, key: str) -> bool:
         return key in self._by_key
 

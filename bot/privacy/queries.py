@@ -171,4 +171,4 @@ async def departures_due(session: AsyncSession, left_before: datetime) -> list[t
 async def cohort_roadmaps(session: AsyncSession, guild_id: int) -> dict[str, str]:
     """Each cohort's name in this server and the key of the roadmap it follows."""
     statement = select(Cohort.name, Cohort.roadmap_key).where(Cohort.guild_id == guild_id)
-    return {str(name): str(key) for name, key in (await session.execute(statement)).tuples()}
+    return {str(row[0]): str(row[1]) for row in await session.execute(statement)}

@@ -143,7 +143,7 @@ _SYMBOL = {Kind.ADDED: "➕", Kind.REMOVED: "➖", Kind.CHANGED: "✏️", Kind.
 def change_line(counted: CountedChange) -> str:
     change = counted.change
     members = counted.members
-    who = f"{members} member{'s' if members != 1 else ''}'"
+    who = f"{members} member's" if members == 1 else f"{members} members'"
     if change.level is Level.ROADMAP:
         return f"{_SYMBOL[change.kind]} title, summary or notes changed"
     name = f"{change.level.value} `{change.key}` **{change.title}**"

@@ -65,7 +65,7 @@ def compose(roadmap: Roadmap, week: int, **overrides: object) -> PromptContent:
 
 
 def test_first_week_of_python_europe(catalog: RoadmapCatalog) -> None:
-    roadmap = roadmap_of(catalog, "python-europe", 1)
+    roadmap = roadmap_of(catalog, "python-europe")
     content = compose_prompt(
         roadmap=roadmap,
         cohort_name="Spring",
@@ -86,7 +86,7 @@ def test_first_week_of_python_europe(catalog: RoadmapCatalog) -> None:
 
 
 def test_prompts_rotate_inside_a_phase(catalog: RoadmapCatalog) -> None:
-    roadmap = roadmap_of(catalog, "python-europe", 1)
+    roadmap = roadmap_of(catalog, "python-europe")
     phase = roadmap.phases[0]  # 90 days, five prompts
     focuses = [compose(roadmap, week).focus for week in range(1, 8)]
     assert focuses[:5] == list(phase.prompts)
@@ -94,7 +94,7 @@ def test_prompts_rotate_inside_a_phase(catalog: RoadmapCatalog) -> None:
 
 
 def test_ten_day_blocks_map_onto_weeks(catalog: RoadmapCatalog) -> None:
-    roadmap = roadmap_of(catalog, "ninety-day-plan", 1)
+    roadmap = roadmap_of(catalog, "ninety-day-plan")
     block_of_week = {week: compose(roadmap, week).phase_line for week in range(1, roadmap.duration_weeks + 1)}
     assert block_of_week[1].startswith("Phase 1 of 9") and block_of_week[2].startswith("Phase 1 of 9")
     assert block_of_week[3].startswith("Phase 2 of 9")  # day 14 is in days 11-20
@@ -106,7 +106,7 @@ def test_ten_day_blocks_map_onto_weeks(catalog: RoadmapCatalog) -> None:
 
 
 def test_overlapping_phases_focus_on_the_newest(catalog: RoadmapCatalog) -> None:
-    roadmap = roadmap_of(catalog, "junior-to-senior", 1)
+    roadmap = roadmap_of(catalog, "junior-to-senior")
     second = roadmap.phases[1]  # starts on day 60 while phase 1 runs until day 180
     week = second.start_day // 7 + 2
     content = compose(roadmap, week)
@@ -115,7 +115,7 @@ def test_overlapping_phases_focus_on_the_newest(catalog: RoadmapCatalog) -> None
 
 
 def test_custom_text_replaces_the_focus(catalog: RoadmapCatalog) -> None:
-    roadmap = roadmap_of(catalog, "nodejs-path", 1)
+    roadmap = roadmap_of(catalog, "nodejs-path")
     content = compose(roadmap, 3, custom_text="Build a chat server this week.")
     assert content.focus == "Build a chat server this week."
     assert content.custom
@@ -123,7 +123,7 @@ def test_custom_text_replaces_the_focus(catalog: RoadmapCatalog) -> None:
 
 
 def test_closing_message_is_the_week_after_the_end(catalog: RoadmapCatalog) -> None:
-    roadmap = roadmap_of(catalog, "nodejs-path", 1)
+    roadmap = roadmap_of(catalog, "nodejs-path")
     last = closing_week(roadmap)
     assert last == roadmap.duration_weeks + 1 == 26
     content = compose(roadmap, last, completers_last_week=2)
@@ -137,7 +137,7 @@ def test_closing_message_is_the_week_after_the_end(catalog: RoadmapCatalog) -> N
 
 @pytest.mark.parametrize("week", [0, -1, 27, 100])
 def test_weeks_outside_the_roadmap_are_refused(catalog: RoadmapCatalog, week: int) -> None:
-    roadmap = roadmap_of(catalog, "nodejs-path", 1)
+    roadmap = roadmap_of(catalog, "nodejs-path")
     with pytest.raises(InvalidInputError, match="from 1 to 26"):
         validate_week(roadmap, week)
     with pytest.raises(InvalidInputError):
@@ -145,7 +145,7 @@ def test_weeks_outside_the_roadmap_are_refused(catalog: RoadmapCatalog, week: in
 
 
 def test_checkpoints_due_this_week_or_the_next_ones(catalog: RoadmapCatalog) -> None:
-    roadmap = roadmap_of(catalog, "ninety-day-plan", 1)
+    roadmap = roadmap_of(catalog, "ninety-day-plan")
     # Block 1's checkpoints fall due on its last day, day 9: that is in week 2.
     heading, due = checkpoints_due(roadmap, START, 2)
     assert heading == "Checkpoints due this week"
@@ -257,7 +257,7 @@ def test_next_post_never_comes_before_the_start() -> None:
 
 
 def test_week_numbers_match_the_calendar(catalog: RoadmapCatalog) -> None:
-    roadmap = roadmap_of(catalog, "python-europe", 1)
+    roadmap = roadmap_of(catalog, "python-europe")
     for days in (0, 6, 7, 20, 363):
         moment = datetime.combine(START + timedelta(days=days), time(12), tzinfo=ZoneInfo("Europe/Berlin"))
         where = calendar.position(START, START + timedelta(days=days), roadmap)
