@@ -69,6 +69,41 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
 
+_LIBYAML: Any = getattr(yaml, "CSafeLoader", None)
+
+
+if _LIBYAML is not None:
+
+    class _FastUniqueKeyLoader(_LIBYAML):  # type: ignore[misc]
+        """The same rules over libyaml: ten times faster on a large file (the upload limit)."""
+
+    _FastUniqueKeyLoader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+    )
+
+
+def _refuse_aliases(text: str) -> None:
+    """Read the event stream (libyaml) and stop at the first anchor or alias, before any node exists."""
+    for event in yaml.parse(text, Loader=_LIBYAML):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+
+
+def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its plain data, refusing aliases first."""
+    if _LIBYAML is not None:
+        _refuse_aliases(text)
+        loader: Any = _FastUniqueKeyLoader(text)
+    else:  # pragma: no cover - PyYAML built without libyaml: the pure loader refuses aliases itself
+        loader = _UniqueKeyLoader(text)
+    try:
+        root = loader.get_single_node()
+        return root, loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+
 
 def default_content_dir() -> Path:
     """``data/roadmaps`` beside the ``bot`` package, so the bot finds it from any working directory."""
@@ -284,12 +319,7 @@ def parse_roadmap(
     except UnicodeDecodeError:
         return None, [f"{source}: this is not a text file in UTF-8; save the roadmap as UTF-8 YAML"]
     try:
-        loader = _UniqueKeyLoader(text)  # a SafeLoader subclass: no arbitrary objects, no aliases
-        try:
-            root = loader.get_single_node()
-            tree = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
+        root, tree = _compose_and_construct(text)  # safe loaders: no arbitrary objects, no aliases
     except yaml.YAMLError as error:
         return None, [f"{source}: {_describe_yaml_error(error)}"]
     if tree is None:

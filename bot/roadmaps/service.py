@@ -8,6 +8,7 @@ has committed. Every import, replacement and removal is written to the audit log
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -87,7 +88,8 @@ class RoadmapService:
 
     async def start_import(self, guild_id: int, actor_id: int, filename: str, data: bytes) -> ImportOutcome:
         """Validate a file; a new key is stored at once, a known key becomes a ``Proposal``."""
-        checked = check_upload(data, filename, frozenset(self._catalog.keys()))
+        # Up to half a second for the largest file: off the event loop, so the bot keeps answering.
+        checked = await asyncio.to_thread(check_upload, data, filename, frozenset(self._catalog.keys()))
         if checked.roadmap is None:
             return Refused(checked.problems)
         roadmap, source = checked.roadmap, data.decode("utf-8")
@@ -108,7 +110,7 @@ class RoadmapService:
                 )
                 imported = Imported(roadmap, version)
             else:
-                before = _stored(current.source, current.key)
+                before = await asyncio.to_thread(_stored, current.source, current.key)
                 if before == roadmap:
                     return Unchanged(roadmap, current.version)
                 diff = diff_roadmaps(before, roadmap)

@@ -36,7 +36,7 @@ def test_a_valid_upload_passes() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("key: [unclosed", "up.yaml: YAML syntax error at line 1"),
+        ("key: [unclosed", "up.yaml: YAML syntax error at line 2, column 1"),
         ("- a\n- b\n", "the top level must be a mapping of roadmap fields, not a list"),
         ("", "up.yaml: file is empty"),
         (EVENINGS.replace("key: rust-evenings", "key: r"), "key: String should have at least 2 characters"),
