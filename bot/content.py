@@ -86,8 +86,9 @@ def _refuse_aliases(text: str) -> None:
     """Read the event stream (libyaml) and stop at the first anchor or alias, before any node exists."""
     for event in yaml.parse(text, Loader=_LIBYAML):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            mark: Any = event.start_mark  # libyaml's own Mark type: same line and column
             raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+                None, None, "anchors and aliases (&name, *name) are not allowed", mark
             )
 
 

@@ -64,7 +64,8 @@ EVENINGS_V2 = (
     EVENINGS.replace("title: Peace with the borrow checker", "title: At peace with the borrow checker")
     .replace(
         "      - key: error-handling\n        title: Errors as values\n",
-        "      - key: errors-as-values\n        title: Errors as values\n        renamed_from: [error-handling]\n",
+        "      - key: errors-as-values\n        title: Errors as values\n"
+        "        renamed_from: [error-handling]\n",
     )
     .replace(
         "      - key: sql-queries\n        title: Typed queries\n"
@@ -167,7 +168,8 @@ REFUSED = {
     ),
     "schema": (
         EVENINGS.replace("        title: Hello endpoint\n", ""),
-        "line 28, roadmap 'rust-evenings', phase 2 'services', checkpoint 1 'hello-endpoint', title: Field required",
+        "line 28, roadmap 'rust-evenings', phase 2 'services', checkpoint 1 'hello-endpoint',"
+        " title: Field required",
     ),
     "duplicate checkpoint key": (
         EVENINGS.replace("key: sql-queries", "key: hello-endpoint"),
