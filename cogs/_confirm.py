@@ -33,6 +33,7 @@ class ConfirmView(discord.ui.View):
         cancelled: str,
         timed_out: str,
         confirm_label: str = "Confirm",
+        confirm_style: discord.ButtonStyle = discord.ButtonStyle.primary,
         timeout: float = CONFIRM_TIMEOUT_SECONDS,
     ) -> None:
         super().__init__(timeout=timeout)
@@ -43,6 +44,7 @@ class ConfirmView(discord.ui.View):
         self._timed_out = timed_out
         self._answered = False
         self.confirm.label = confirm_label
+        self.confirm.style = confirm_style
         self.message: discord.InteractionMessage | None = None
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
