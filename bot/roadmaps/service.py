@@ -25,7 +25,7 @@ from bot.kernel.roadmap import Roadmap
 from bot.kernel.text import echo_code
 from bot.roadmaps.diff import Level, RoadmapDiff, carry_over, diff_roadmaps
 from bot.roadmaps.repository import FollowerRepository, RoadmapVersionRepository
-from bot.roadmaps.rules import check_upload, roadmap_yaml, shown_copy
+from bot.roadmaps.rules import check_upload, roadmap_yaml, shown_copy, source_name
 from bot.roadmaps.views import (
     CountedChange,
     Imported,
@@ -38,6 +38,9 @@ from bot.roadmaps.views import (
 )
 
 log = logging.getLogger(__name__)
+
+# A server's own roadmaps at once: with the five shipped ones, /roadmap list stays one embed.
+MAX_SERVER_ROADMAPS = 20
 
 
 class RoadmapInUseError(ConflictError):
@@ -97,6 +100,13 @@ class RoadmapService:
             versions = RoadmapVersionRepository(session)
             current = await versions.current(guild_id, roadmap.key)
             if current is None:
+                if len(self._catalog.server_roadmaps(guild_id)) >= MAX_SERVER_ROADMAPS:
+                    return Refused(
+                        (
+                            f"{source_name(filename)}: this server has {MAX_SERVER_ROADMAPS} roadmaps"
+                            " of its own already; remove one with `/roadmap remove` first",
+                        )
+                    )
                 version = await versions.last_version(guild_id, roadmap.key) + 1
                 await self._store(session, guild_id, actor_id, roadmap, source, version)
                 add_audit_entry(

@@ -416,6 +416,28 @@ async def test_a_servers_roadmap_survives_a_restart(world: World) -> None:
     assert found is not None and found.version == 1
 
 
+async def test_a_hostile_file_name_is_never_shown_as_markup(world: World) -> None:
+    result = await import_file(
+        world, "key: [", "[Nitro](https://evil.example)<@123456789012345678>@everyone.yaml"
+    )
+    answer = text_of(result)
+    assert "The file was refused" in answer
+    assert "](https://evil.example)" not in answer and "<@123456789012345678>" not in answer
+    assert "@everyone" not in answer
+
+
+async def test_a_server_holds_at_most_twenty_roadmaps_of_its_own(world: World) -> None:
+    for number in range(20):
+        key = f"path-{number:02d}"
+        assert "Imported" in text_of(
+            await import_file(world, EVENINGS.replace("key: rust-evenings", f"key: {key}"))
+        )
+    refused = await import_file(world, EVENINGS)
+    assert "this server has 20 roadmaps of its own already" in text_of(refused)
+    listed = await world.alice.slash(world.channel, "roadmap list")
+    assert len(listed.response.embeds[0].fields) == 25
+
+
 async def test_hostile_text_in_a_servers_roadmap_never_links_or_pings(world: World) -> None:
     hostile = EVENINGS.replace(
         "title: Hello endpoint", 'title: "[Free Nitro](https://evil.example) <@123456789012345678> @everyone"'
