@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.container import Services, build_services
-from bot.db.models import CheckpointCompletion, ServerRoadmapVersion
+from bot.db.models import CheckpointCompletion, Cohort, ServerRoadmapVersion
 from bot.roadmaps.service import RoadmapChangedError
 from bot.roadmaps.views import Imported, Proposal
 from tests.behaviour.test_community_roadmaps import EVENINGS, EVENINGS_V2
@@ -126,3 +126,22 @@ async def test_forget_me_anonymises_the_importer_and_keeps_the_roadmap(services:
     async with services.sessions() as session:
         row = await session.scalar(select(ServerRoadmapVersion))
     assert row is not None and row.imported_by is None and row.source == EVENINGS
+
+
+async def test_a_longer_version_reopens_a_cohort_that_had_reached_the_end(services: Services, clock) -> None:
+    await imported(services, EVENINGS)
+    await follow(services)
+    clock.advance(days=20)  # two-week roadmap: the cohort is past its end
+    async with services.sessions.begin() as session:
+        cohort = await session.scalar(select(Cohort))
+        assert cohort is not None
+        cohort.finished_at = clock()
+    longer = EVENINGS_V2.replace(
+        "    start_day: 7\n    duration_days: 7", "    start_day: 7\n    duration_days: 28"
+    )
+    proposal = await imported(services, longer)
+    assert isinstance(proposal, Proposal)
+    await services.roadmaps.confirm(proposal)
+    async with services.sessions() as session:
+        cohort = await session.scalar(select(Cohort))
+    assert cohort is not None and cohort.finished_at is None  # its calendar now runs to week 5
