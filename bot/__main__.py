@@ -142,6 +142,7 @@ async def run_export(
             )
             return EXIT_FAILED
         services = build_services(settings, engine, load_catalog(settings.content_dir), system_clock)
+        await services.roadmaps.load()  # a cohort may follow one of its server's own roadmaps
         return await export_to_file(services.exports, guild_id, cohort, kind, fmt, output)
     finally:
         await engine.dispose()

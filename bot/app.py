@@ -88,7 +88,8 @@ class WaypointBot(commands.Bot):
             self._engine = create_engine(self.settings.database_url)
             await upgrade_database(self._engine)
             self._services = build_services(self.settings, self._engine, catalog, self.clock)
-            log.info("loaded %d roadmaps", len(catalog))
+            own = await self._services.roadmaps.load()
+            log.info("loaded %d roadmaps and %d servers' own", len(catalog), own)
         for extension in discover_extensions():
             if extension not in self.extensions:
                 await self.load_extension(extension)

@@ -21,6 +21,7 @@ from bot.reminders.service import ReminderService
 from bot.reviews.rounds import ReviewRounds
 from bot.reviews.schedule import ReviewSchedule
 from bot.reviews.service import ReviewService
+from bot.roadmaps.service import RoadmapService
 from bot.stats.service import StatsService
 
 
@@ -42,12 +43,14 @@ class Services:
     review_schedule: ReviewSchedule
     reminders: ReminderService
     milestones: MilestoneService
+    roadmaps: RoadmapService
 
 
 def build_services(
     settings: Settings, engine: AsyncEngine, catalog: RoadmapCatalog, clock: Clock
 ) -> Services:
     sessions = create_sessionmaker(engine)
+    catalog = catalog.with_own_servers()  # this bot's servers' own roadmaps are its alone
     cohorts = CohortService(sessions, catalog, clock, settings.default_timezone)
     progress = ProgressService(sessions, catalog, clock)
     return Services(
@@ -61,10 +64,11 @@ def build_services(
         prompts=PromptService(sessions, catalog, clock, settings.prompt_grace),
         exports=ExportService(sessions, catalog, clock),
         stats=StatsService(sessions, catalog, clock),
-        privacy=PrivacyService(sessions, clock),
+        privacy=PrivacyService(sessions, clock, catalog),
         reviews=ReviewService(sessions, clock),
         review_rounds=ReviewRounds(sessions, catalog, clock),
         review_schedule=ReviewSchedule(sessions, clock),
         reminders=ReminderService(sessions, catalog, clock),
         milestones=MilestoneService(sessions, catalog, clock),
+        roadmaps=RoadmapService(sessions, catalog, clock),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +22,7 @@ from pydantic_core import ErrorDetails
 from bot.kernel.roadmap import Roadmap
 
 ROADMAP_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 256 * 1024
 _MAX_SHOWN_INPUT = 60
 
 
@@ -33,7 +35,20 @@ class ContentError(Exception):
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses repeated mapping keys, which PyYAML would silently overwrite."""
+    """A safe loader that refuses repeated mapping keys and every anchor or alias.
+
+    PyYAML would silently keep the last of two equal keys. Aliases are refused while the event
+    stream is read, before any node is built from them, so a file of nested aliases (an "alias
+    bomb") fails at its first anchor instead of expanding.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -53,6 +68,42 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) 
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+_LIBYAML: Any = getattr(yaml, "CSafeLoader", None)
+
+
+if _LIBYAML is not None:
+
+    class _FastUniqueKeyLoader(_LIBYAML):  # type: ignore[misc]
+        """The same rules over libyaml: ten times faster on a large file (the upload limit)."""
+
+    _FastUniqueKeyLoader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+    )
+
+
+def _refuse_aliases(text: str) -> None:
+    """Read the event stream (libyaml) and stop at the first anchor or alias, before any node exists."""
+    for event in yaml.parse(text, Loader=_LIBYAML):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            mark: Any = event.start_mark  # libyaml's own Mark type: same line and column
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", mark
+            )
+
+
+def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its plain data, refusing aliases first."""
+    if _LIBYAML is not None:
+        _refuse_aliases(text)
+        loader: Any = _FastUniqueKeyLoader(text)
+    else:  # pragma: no cover - PyYAML built without libyaml: the pure loader refuses aliases itself
+        loader = _UniqueKeyLoader(text)
+    try:
+        root = loader.get_single_node()
+        return root, loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
 
 
 def default_content_dir() -> Path:
@@ -82,10 +133,24 @@ def load_catalog(directory: Path) -> RoadmapCatalog:
     return RoadmapCatalog(roadmaps)
 
 
-class RoadmapCatalog:
-    """The loaded roadmaps, read-only and in file-name order, looked up by key."""
+@dataclass(frozen=True, slots=True)
+class ServerRoadmap:
+    """The current version of one server's own roadmap, as every command sees it."""
 
-    __slots__ = ("_by_key",)
+    guild_id: int
+    roadmap: Roadmap
+    version: int
+
+
+class RoadmapCatalog:
+    """The shipped roadmaps (read-only, in file-name order) and each server's own, by key.
+
+    A server's roadmaps resolve only for that server: every look-up that may concern one takes
+    the guild id. The shipped part never changes; the per-server part holds each key's current
+    version and is changed only by ``bot.roadmaps`` after the database has committed.
+    """
+
+    __slots__ = ("_by_key", "_servers")
 
     def __init__(self, roadmaps: Iterable[Roadmap]) -> None:
         by_key: dict[str, Roadmap] = {}
@@ -94,12 +159,50 @@ class RoadmapCatalog:
                 raise ValueError(f"roadmap key {roadmap.key!r} appears twice in the catalog")
             by_key[roadmap.key] = roadmap
         self._by_key: Mapping[str, Roadmap] = MappingProxyType(by_key)
+        self._servers: dict[int, dict[str, ServerRoadmap]] = {}
 
-    def get(self, key: str) -> Roadmap | None:
-        return self._by_key.get(key)
+    def get(self, key: str, guild_id: int | None = None) -> Roadmap | None:
+        """A shipped roadmap, else (with ``guild_id``) that server's own current version."""
+        shipped = self._by_key.get(key)
+        if shipped is not None or guild_id is None:
+            return shipped
+        own = self._servers.get(guild_id, {}).get(key)
+        return own.roadmap if own is not None else None
 
     def keys(self) -> list[str]:
         return list(self._by_key)
+
+    def with_own_servers(self) -> RoadmapCatalog:
+        """The same shipped roadmaps (shared: they never change) with no server's roadmaps yet.
+
+        Each bot's services take one, so the servers' part is never shared between bots.
+        """
+        copy = RoadmapCatalog(())
+        copy._by_key = self._by_key
+        return copy
+
+    def is_shipped(self, key: str) -> bool:
+        return key in self._by_key
+
+    def server_roadmap(self, guild_id: int, key: str) -> ServerRoadmap | None:
+        return self._servers.get(guild_id, {}).get(key)
+
+    def server_roadmaps(self, guild_id: int) -> list[ServerRoadmap]:
+        """One server's own roadmaps, by key."""
+        return sorted(self._servers.get(guild_id, {}).values(), key=lambda own: own.roadmap.key)
+
+    def put_server_roadmap(self, own: ServerRoadmap) -> None:
+        if own.roadmap.key in self._by_key:
+            raise ValueError(f"{own.roadmap.key!r} is a shipped roadmap")
+        self._servers.setdefault(own.guild_id, {})[own.roadmap.key] = own
+
+    def drop_server_roadmap(self, guild_id: int, key: str) -> None:
+        self._servers.get(guild_id, {}).pop(key, None)
+
+    def available(self, guild_id: int | None = None) -> list[Roadmap]:
+        """What a server can follow: the shipped roadmaps, then its own."""
+        own = [] if guild_id is None else [entry.roadmap for entry in self.server_roadmaps(guild_id)]
+        return [*self._by_key.values(), *own]
 
     def __iter__(self) -> Iterator[Roadmap]:
         return iter(self._by_key.values())
@@ -113,7 +216,7 @@ class RoadmapCatalog:
     def __repr__(self) -> str:
         return f"RoadmapCatalog({self.keys()!r})"
 
-    def closest(self, key: str) -> str | None:
+    def closest(self, key: str, guild_id: int | None = None) -> str | None:
         """The key a user most likely meant, for a "did you mean ...?" hint; None if nothing is close.
 
         Tries, in order: the exact key, keys containing what was typed, then fuzzy matches on keys
@@ -122,27 +225,30 @@ class RoadmapCatalog:
         wanted = key.strip().lower()
         if not wanted:
             return None
-        if wanted in self._by_key:
+        roadmaps = self.available(guild_id)
+        keys = [roadmap.key for roadmap in roadmaps]
+        if wanted in keys:
             return wanted
-        containing = [candidate for candidate in self._by_key if wanted in candidate]
+        containing = [candidate for candidate in keys if wanted in candidate]
         if containing:
             return max(containing, key=lambda candidate: _similarity(wanted, candidate))
-        by_key = difflib.get_close_matches(wanted, list(self._by_key), n=1, cutoff=0.6)
+        by_key = difflib.get_close_matches(wanted, keys, n=1, cutoff=0.6)
         if by_key:
             return by_key[0]
-        key_by_title = {roadmap.title.lower(): roadmap.key for roadmap in self}
+        key_by_title = {roadmap.title.lower(): roadmap.key for roadmap in roadmaps}
         by_title = difflib.get_close_matches(wanted, list(key_by_title), n=1, cutoff=0.6)
         return key_by_title[by_title[0]] if by_title else None
 
-    def search(self, text: str, limit: int = 25) -> list[Roadmap]:
+    def search(self, text: str, limit: int = 25, guild_id: int | None = None) -> list[Roadmap]:
         """Roadmaps whose key or title contains ``text`` (any case), prefix matches first.
 
         Empty text lists everything, which is what an autocomplete shows before anyone types.
+        With ``guild_id``, that server's own roadmaps are searched too.
         """
         wanted = text.strip().lower()
         prefix_hits: list[Roadmap] = []
         other_hits: list[Roadmap] = []
-        for roadmap in self:
+        for roadmap in self.available(guild_id):
             key, title = roadmap.key, roadmap.title.lower()
             if key.startswith(wanted) or title.startswith(wanted):
                 prefix_hits.append(roadmap)
@@ -189,34 +295,59 @@ def _load_directory(directory: Path) -> tuple[list[Roadmap], list[str]]:
 
 def _load_file(path: Path) -> tuple[Roadmap | None, list[str]]:
     """The roadmap in ``path`` and no problems, or None and every problem found."""
-    name = path.name
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [f"{name}: cannot read file: {error}"]
-    try:
-        loader = _UniqueKeyLoader(text)  # a SafeLoader subclass: no arbitrary objects
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as error:
-        return None, [f"{name}: {_describe_yaml_error(error)}"]
-    if data is None:
-        return None, [f"{name}: file is empty"]
-    if not isinstance(data, dict):
-        found = type(data).__name__
-        return None, [f"{name}: the top level must be a mapping of roadmap fields, not a {found}"]
+        data = path.read_bytes()
+    except OSError as error:
+        return None, [f"{path.name}: cannot read file: {error}"]
+    return parse_roadmap(data, path.name, expected_key=path.stem)
 
+
+def parse_roadmap(
+    data: bytes, source: str, *, expected_key: str | None = None
+) -> tuple[Roadmap | None, list[str]]:
+    """THE validator: bytes of one roadmap file -> the roadmap, or None and every problem in it.
+
+    The shipped files (start-up, ``waypoint content check``) and a server's uploads
+    (``/roadmap import``) both come through here. Each problem reads "source: line N, roadmap
+    'key', phase i 'key', checkpoint j 'key', field: message". The file is at most
+    ``MAX_FILE_BYTES``, UTF-8 and YAML without anchors or aliases; ``expected_key`` is the file
+    name a shipped file's key must equal.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        return None, [too_large_problem(source, len(data))]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, [f"{source}: this is not a text file in UTF-8; save the roadmap as UTF-8 YAML"]
+    try:
+        root, tree = _compose_and_construct(text)  # safe loaders: no arbitrary objects, no aliases
+    except yaml.YAMLError as error:
+        return None, [f"{source}: {_describe_yaml_error(error)}"]
+    if tree is None:
+        return None, [f"{source}: file is empty"]
+    if not isinstance(tree, dict):
+        found = type(tree).__name__
+        return None, [f"{source}: the top level must be a mapping of roadmap fields, not a {found}"]
+    return _validated(tree, root, source, expected_key)
+
+
+def too_large_problem(source: str, size: int) -> str:
+    """The one sentence for a file over ``MAX_FILE_BYTES`` (also said before downloading one)."""
+    limit = MAX_FILE_BYTES // 1024
+    return f"{source}: the file is {size / 1024:.0f} KiB; a roadmap file can be at most {limit} KiB"
+
+
+def _validated(
+    data: dict[str, Any], root: yaml.Node | None, source: str, expected_key: str | None
+) -> tuple[Roadmap | None, list[str]]:
     raw_key = data.get("key")
-    roadmap_key = raw_key if isinstance(raw_key, str) and raw_key else path.stem
+    roadmap_key = raw_key if isinstance(raw_key, str) and raw_key else (expected_key or "?")
     roadmap_label = f"roadmap {roadmap_key!r}"
     problems: list[str] = []
-    if isinstance(raw_key, str) and raw_key.strip() != path.stem:
+    if expected_key is not None and isinstance(raw_key, str) and raw_key.strip() != expected_key:
         line = _line_of(root, ("key",))
         problems.append(
-            f"{name}: line {line}, {roadmap_label}, key: must equal the file name {path.stem!r},"
+            f"{source}: line {line}, {roadmap_label}, key: must equal the file name {expected_key!r},"
             f" got {raw_key.strip()!r}"
         )
     try:
@@ -226,7 +357,7 @@ def _load_file(path: Path) -> tuple[Roadmap | None, list[str]]:
         for detail in details:
             where, message = _describe_validation_error(detail, data)
             line = _line_of(root, tuple(detail["loc"]))
-            prefix = f"{name}: line {line}, {roadmap_label}"
+            prefix = f"{source}: line {line}, {roadmap_label}"
             # A located problem continues the prefix; a roadmap-wide one follows a colon.
             problems.append(f"{prefix}, {where}: {message}" if where else f"{prefix}: {message}")
         return None, problems

@@ -29,7 +29,7 @@ async def roadmap_keys(interaction: discord.Interaction[Any], current: str) -> l
     bot: WaypointBot = interaction.client
     return [
         app_commands.Choice(name=f"{roadmap.title} ({roadmap.key})"[:100], value=roadmap.key)
-        for roadmap in bot.services.catalog.search(current)
+        for roadmap in bot.services.catalog.search(current, guild_id=interaction.guild_id)
     ][:25]
 
 
@@ -39,7 +39,7 @@ async def phase_numbers(
     """The phases of the roadmap typed in the ``roadmap`` option, by number."""
     bot: WaypointBot = interaction.client
     roadmap_key = getattr(interaction.namespace, "roadmap", None)
-    roadmap = bot.services.catalog.get(roadmap_key.strip().lower()) if isinstance(roadmap_key, str) else None
+    roadmap = bot.services.catalog.get(roadmap_key.strip().lower(), interaction.guild_id) if isinstance(roadmap_key, str) else None
     if roadmap is None:
         return []
     needle = str(current).strip().casefold()
@@ -84,3 +84,18 @@ async def timezones(_interaction: discord.Interaction[Any], current: str) -> lis
     needle = current.casefold().replace(" ", "_")
     matches = [zone for zone in _TIMEZONES if needle in zone.casefold()]
     return [app_commands.Choice(name=zone, value=zone) for zone in matches[:25]]
+
+
+async def server_roadmap_keys(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """Only this server's own roadmaps (what `/roadmap remove` can take)."""
+    bot: WaypointBot = interaction.client
+    if interaction.guild_id is None:
+        return []
+    needle = current.strip().lower()
+    return [
+        app_commands.Choice(name=f"{own.roadmap.title} ({own.roadmap.key})"[:100], value=own.roadmap.key)
+        for own in bot.services.catalog.server_roadmaps(interaction.guild_id)
+        if needle in own.roadmap.key or needle in own.roadmap.title.lower()
+    ][:25]

@@ -57,12 +57,13 @@ async def member_cohort(
     return cohorts[0]
 
 
-def roadmap_of(catalog: RoadmapCatalog, key: str) -> Roadmap:
-    """The roadmap a cohort follows, or a refusal naming the closest key."""
-    roadmap = catalog.get(key)
+def roadmap_of(catalog: RoadmapCatalog, key: str, guild_id: int) -> Roadmap:
+    """The roadmap a cohort of ``guild_id`` follows (shipped or that server's own), or a refusal
+    naming the closest key. Another server's roadmaps are never found."""
+    roadmap = catalog.get(key, guild_id)
     if roadmap is None:
         raise NotFoundError(
-            f"There is no roadmap `{echo_code(key)}`.{did_you_mean(catalog.closest(key))}"
+            f"There is no roadmap `{echo_code(key)}`.{did_you_mean(catalog.closest(key, guild_id))}"
             " See `/roadmap list`."
         )
     return roadmap

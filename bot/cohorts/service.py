@@ -98,7 +98,7 @@ class CohortService:
         at: str | None = None,
     ) -> CohortSummary:
         clean_name = normalise_cohort_name(name)
-        roadmap = roadmap_of(self._catalog, roadmap_key)
+        roadmap = roadmap_of(self._catalog, roadmap_key, guild_id)
         zone = slots.parse_timezone(timezone) if timezone else self._default_timezone
         now = self._clock()
         today = slots.local_date(now, zone)
@@ -192,7 +192,7 @@ class CohortService:
         return (prefix + inner)[:limit]
 
     def _summarise(self, cohort: Cohort, member_count: int) -> CohortSummary:
-        roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
         now = self._clock()
         slot = prompt_slot(cohort)
         where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)

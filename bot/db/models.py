@@ -437,6 +437,47 @@ class ReminderSend(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ServerRoadmapVersion(Base):
+    """One version of a server's own roadmap: the file as imported. Earlier versions stay stored.
+
+    The current version of a key has ``current`` set; removing the roadmap clears it and stamps
+    ``removed_at`` on that row. Versions are numbered from 1 per (server, key) and never reused.
+    """
+
+    __tablename__ = "server_roadmap_versions"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "key", "version"),
+        Index("ix_server_roadmap_versions_current", "guild_id", "current"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(48), info=not_member_data("a roadmap key"))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(
+        Text,
+        info=member_text(
+            Erasure.KEEP,
+            kept_because="a server's curriculum, followed by its cohorts: server content, not the importer's",
+        ),
+    )
+    current: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # NULL once the moderator who imported it asked to be forgotten.
+    imported_by: Mapped[int | None] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "roadmap_versions_imported",
+            rank=22,
+            shows=("key", "version", "imported_at"),
+            order_by=("imported_at", "id"),
+            erase=Erasure.SET_NULL,
+            erased_as="roadmap_versions_anonymised",
+        ),
+    )
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class MilestoneRole(Base):
     """A role members earn by finishing one phase of a roadmap; the phase is stored by its key."""
 

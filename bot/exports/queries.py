@@ -158,6 +158,7 @@ class CheckpointSlot:
 
 DONE: Final = "done"
 OPEN: Final = "open"
+RETIRED: Final = "retired"  # done, but a later version of the roadmap dropped the checkpoint
 
 
 def checkpoint_rows_statement(cohort_id: int) -> AnySelect:
@@ -202,6 +203,7 @@ class _CheckpointColumns:
         self._head = (cohort_name, roadmap_key)
         self._phases = [slot.phase for slot in slots]
         self._keys = [slot.key for slot in slots]
+        self._known = frozenset(self._keys)
         self._titles = [slot.title for slot in slots]
         self._member: tuple[int, str] | None = None
         self._completed: dict[str, tuple[object, str | None]] = {}
@@ -214,6 +216,9 @@ class _CheckpointColumns:
         self._statuses: list[str] = []
         self._stamps: list[object] = []
         self._evidence: list[str | None] = []
+        self._phase_column: list[str | None] = []
+        self._key_column: list[str] = []
+        self._title_column: list[str | None] = []
 
     @property
     def rows(self) -> int:
@@ -244,12 +249,25 @@ class _CheckpointColumns:
             self._statuses += [OPEN] * count
             self._stamps += [None] * count
             self._evidence += [None] * count
+        self._phase_column += self._phases
+        self._key_column += self._keys
+        self._title_column += self._titles
+        retired = sorted(key for key in self._completed if key not in self._known)
+        if retired:  # kept as history, after the roadmap's own checkpoints
+            self._ids += [user_id] * len(retired)
+            self._names += [display_name] * len(retired)
+            self._statuses += [RETIRED] * len(retired)
+            self._stamps += [self._completed[key][0] for key in retired]
+            self._evidence += [self._completed[key][1] for key in retired]
+            self._phase_column += [None] * len(retired)
+            self._key_column += retired
+            self._title_column += [None] * len(retired)
         self.members += 1
         self._member, self._completed = None, {}
 
     def take(self) -> ColumnBatch:
         """The finished members' rows, in ``CHECKPOINT_COLUMNS`` order; starts a new batch."""
-        rows, members = self.rows, self.members
+        rows = self.rows
         cohort_name, roadmap_key = self._head
         batch = ColumnBatch(
             (
@@ -257,9 +275,9 @@ class _CheckpointColumns:
                 self._names,
                 [cohort_name] * rows,
                 [roadmap_key] * rows,
-                self._phases * members,
-                self._keys * members,
-                self._titles * members,
+                self._phase_column,
+                self._key_column,
+                self._title_column,
                 self._statuses,
                 _utc_timestamps(self._stamps),
                 self._evidence,
@@ -290,7 +308,8 @@ async def stream_checkpoint_rows(
     Rows follow ``CHECKPOINT_COLUMNS``, in batches given column by column. The database streams
     each member's completions (a left join, so members with none still appear) ordered by
     member; Python walks the roadmap's checkpoint list once per member and fills in what was
-    done. Completions of keys no longer in the roadmap are left out, as in /progress.
+    done. Completions of keys the roadmap no longer has follow the member's rows with the status
+    ``retired``: kept as history, never counted (as in /progress).
     """
     columns = _CheckpointColumns(cohort_name, roadmap_key, slots)
     async for partition in stream(session, checkpoint_rows_statement(cohort_id)):

@@ -226,7 +226,7 @@ class ExportService:
         self, session: AsyncSession, scope: _Scope, now: datetime
     ) -> AsyncIterator[list[Row]]:
         for cohort in scope.cohorts:
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
             phase = calendar.phase_for_day(roadmap, where.day) if where.started else None
             phase_title = phase.title if phase else None
@@ -255,7 +255,7 @@ class ExportService:
 
     async def _checkpoint_rows(self, session: AsyncSession, scope: _Scope) -> AsyncIterator[Batch]:
         for cohort in scope.cohorts:
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             slots = [
                 queries.CheckpointSlot(phase.title, checkpoint.key, checkpoint.title)
                 for phase, checkpoint in roadmap.checkpoints()

@@ -13,12 +13,39 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.kernel.text import has_hidden
+
 KEY_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _KEY_RE = re.compile(KEY_PATTERN)
+
+# Limits that hold for shipped files and a server's own uploads alike (one validator for both).
+KEY_MIN, KEY_MAX = 2, 48
+MAX_PHASES = 24
+MAX_CHECKPOINTS_PER_PHASE = 80
+MAX_DAYS = 3660  # ten years: any offset beyond is a typo
+MAX_TOPIC = 100
+MAX_TOPICS = 40
+MAX_PROMPTS = 60
+MAX_SKILLS = 100
+MAX_NOTE_GROUPS = 12
+MAX_NOTE_ITEMS = 40
+MAX_NOTE_ITEM = 300
+MAX_RENAMES = 10
+
+Key = Field(pattern=KEY_PATTERN, min_length=KEY_MIN, max_length=KEY_MAX)
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _visible_only(cls, value: object) -> object:
+        """Invisible and control characters are refused in every text, as in members' own input."""
+        texts = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(text, str) and has_hidden(text) for text in texts):
+            raise ValueError("contains invisible or control characters")
+        return value
 
 
 class CheckpointKind(StrEnum):
@@ -30,24 +57,42 @@ class CheckpointKind(StrEnum):
 
 
 class Checkpoint(_Frozen):
-    key: str = Field(pattern=KEY_PATTERN, max_length=60)
+    key: str = Key
     title: str = Field(min_length=1, max_length=100)
     description: str = Field(min_length=1, max_length=300)
     kind: CheckpointKind = CheckpointKind.TOPIC
     # Day offset from the cohort start when this is expected; defaults to the end of its phase.
-    due_day: int | None = Field(default=None, ge=0)
+    due_day: int | None = Field(default=None, ge=0, le=MAX_DAYS)
+    # Keys this checkpoint had in an earlier version: their completions carry over to it.
+    renamed_from: tuple[str, ...] = Field(default=(), max_length=MAX_RENAMES)
+
+    @field_validator("renamed_from")
+    @classmethod
+    def _renamed_keys(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        for key in keys:
+            if not (KEY_MIN <= len(key) <= KEY_MAX and is_key(key)):
+                raise ValueError(f"{key!r} is not a checkpoint key (lowercase letters, digits and hyphens)")
+        return keys
 
 
 class Phase(_Frozen):
-    key: str = Field(pattern=KEY_PATTERN, max_length=60)
+    key: str = Key
     title: str = Field(min_length=1, max_length=100)
     summary: str = Field(min_length=1, max_length=400)
     # Phases may overlap (the junior-to-senior path does); both are day offsets from the start.
-    start_day: int = Field(ge=0)
-    duration_days: int = Field(gt=0)
-    topics: tuple[str, ...] = Field(min_length=1)
-    checkpoints: tuple[Checkpoint, ...] = Field(min_length=1)
-    prompts: tuple[str, ...] = Field(min_length=1)
+    start_day: int = Field(ge=0, le=MAX_DAYS)
+    duration_days: int = Field(gt=0, le=MAX_DAYS)
+    topics: tuple[str, ...] = Field(min_length=1, max_length=MAX_TOPICS)
+    checkpoints: tuple[Checkpoint, ...] = Field(min_length=1, max_length=MAX_CHECKPOINTS_PER_PHASE)
+    prompts: tuple[str, ...] = Field(min_length=1, max_length=MAX_PROMPTS)
+
+    @field_validator("topics")
+    @classmethod
+    def _topic_length(cls, topics: tuple[str, ...]) -> tuple[str, ...]:
+        for topic in topics:
+            if not 1 <= len(topic) <= MAX_TOPIC:
+                raise ValueError(f"each topic must be between 1 and {MAX_TOPIC} characters")
+        return topics
 
     @field_validator("prompts")
     @classmethod
@@ -83,17 +128,25 @@ class LevelNotes(_Frozen):
     """Responsibilities or project ideas grouped by seniority level."""
 
     level: str = Field(min_length=1, max_length=60)
-    items: tuple[str, ...] = Field(min_length=1)
+    items: tuple[str, ...] = Field(min_length=1, max_length=MAX_NOTE_ITEMS)
+
+    @field_validator("items")
+    @classmethod
+    def _item_length(cls, items: tuple[str, ...]) -> tuple[str, ...]:
+        for item in items:
+            if not 1 <= len(item) <= MAX_NOTE_ITEM:
+                raise ValueError(f"each item must be between 1 and {MAX_NOTE_ITEM} characters")
+        return items
 
 
 class Roadmap(_Frozen):
-    key: str = Field(pattern=KEY_PATTERN, max_length=60)
+    key: str = Key
     title: str = Field(min_length=1, max_length=100)
     summary: str = Field(min_length=1, max_length=500)
-    phases: tuple[Phase, ...] = Field(min_length=1)
-    skills: tuple[Skill, ...] = ()
-    responsibilities: tuple[LevelNotes, ...] = ()
-    project_ideas: tuple[LevelNotes, ...] = ()
+    phases: tuple[Phase, ...] = Field(min_length=1, max_length=MAX_PHASES)
+    skills: tuple[Skill, ...] = Field(default=(), max_length=MAX_SKILLS)
+    responsibilities: tuple[LevelNotes, ...] = Field(default=(), max_length=MAX_NOTE_GROUPS)
+    project_ideas: tuple[LevelNotes, ...] = Field(default=(), max_length=MAX_NOTE_GROUPS)
 
     @model_validator(mode="after")
     def _unique_keys(self) -> Roadmap:
@@ -108,6 +161,16 @@ class Roadmap(_Frozen):
                 seen.add(checkpoint.key)
                 if checkpoint.due_day is not None and checkpoint.due_day >= self.duration_days:
                     raise ValueError(f"checkpoint {checkpoint.key!r} is due after the roadmap ends")
+        renamed: set[str] = set()
+        for _, checkpoint in self.checkpoints():
+            for old in checkpoint.renamed_from:
+                if old in seen:
+                    raise ValueError(
+                        f"checkpoint {checkpoint.key!r} is renamed from {old!r}, which is still a key here"
+                    )
+                if old in renamed:
+                    raise ValueError(f"{old!r} appears in renamed_from twice")
+                renamed.add(old)
         return self
 
     @property

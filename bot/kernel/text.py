@@ -34,6 +34,11 @@ def is_hidden(character: str) -> bool:
     return category in {"Cc", "Cf", "Co", "Cn"} and character not in "\n\t"
 
 
+def has_hidden(text: str) -> bool:
+    """Whether ``text`` holds a character a reader cannot see (an emoji's own joiner is fine)."""
+    return any(is_hidden(ch) and not _joins_emoji(text, index) for index, ch in enumerate(text))
+
+
 def clean_name(raw: str, *, field: str, max_length: int) -> str:
     """A one-line name: NFC, single spaces, nothing hidden, not empty, at most ``max_length``."""
     text = _normalised(raw, field=field, multiline=False)
@@ -97,8 +102,7 @@ def _joins_emoji(text: str, index: int) -> bool:
 
 def _normalised(raw: str, *, field: str, multiline: bool) -> str:
     text = unicodedata.normalize("NFC", raw)
-    hidden = any(is_hidden(ch) and not _joins_emoji(text, index) for index, ch in enumerate(text))
-    if hidden or (not multiline and "\n" in text.strip()):
+    if has_hidden(text) or (not multiline and "\n" in text.strip()):
         raise InvalidInputError(
             f"{field} contains invisible or control characters; please type it again with visible ones only."
         )

@@ -61,9 +61,9 @@ class MilestoneService:
 
     # --- configuration (moderators) ------------------------------------------------------------
 
-    def phase(self, roadmap_key: str, number: int) -> PhaseRef:
+    def phase(self, guild_id: int, roadmap_key: str, number: int) -> PhaseRef:
         """The phase a moderator named, or a refusal saying which numbers exist."""
-        roadmap = roadmap_of(self._catalog, roadmap_key.strip().lower())
+        roadmap = roadmap_of(self._catalog, roadmap_key.strip().lower(), guild_id)
         phase = rules.phase_numbered(roadmap, number)
         if phase is None:
             count = len(roadmap.phases)
@@ -76,7 +76,7 @@ class MilestoneService:
     async def configure(
         self, guild_id: int, actor_id: int, roadmap_key: str, number: int, role_id: int
     ) -> Configured:
-        target = self.phase(roadmap_key, number)
+        target = self.phase(guild_id, roadmap_key, number)
         now = self._clock()
         async with self._sessions.begin() as session:
             previous = await MilestoneRoleRepository(session).put(
@@ -122,7 +122,7 @@ class MilestoneService:
 
     async def clear(self, guild_id: int, actor_id: int, roadmap_key: str, number: int) -> Cleared:
         """Stop granting the phase's role. Roles already given stay, and so do their grants."""
-        target = self.phase(roadmap_key, number)
+        target = self.phase(guild_id, roadmap_key, number)
         async with self._sessions.begin() as session:
             role_id = await MilestoneRoleRepository(session).remove(guild_id, target.roadmap_key, target.key)
             if role_id is not None:
@@ -150,20 +150,21 @@ class MilestoneService:
             by_phase[(grant.roadmap_key, grant.phase_key)].append(grant)
         roles = {(setting.roadmap_key, setting.phase_key): setting.role_id for setting in settings}
         views = [
-            self._view(key, roles.get(key), tallies, _trouble(by_phase.get(key, [])))
+            self._view(guild_id, key, roles.get(key), tallies, _trouble(by_phase.get(key, [])))
             for key in [*roles, *(key for key in by_phase if key not in roles)]
         ]
         return sorted(views, key=lambda view: (view.roadmap_key, view.number or 10_000, view.phase_key))
 
     def _view(
         self,
+        guild_id: int,
         key: tuple[str, str],
         role_id: int | None,
         tallies: dict[tuple[str, str, str], int],
         trouble: tuple[int, int, Refusal] | None,
     ) -> MilestoneRoleView:
         roadmap_key, phase_key = key
-        roadmap = self._catalog.get(roadmap_key)
+        roadmap = self._catalog.get(roadmap_key, guild_id)
         found = rules.phase_keyed(roadmap, phase_key) if roadmap else None
         return MilestoneRoleView(
             roadmap_key=roadmap_key,
@@ -190,7 +191,7 @@ class MilestoneService:
         cohort = await session.get(Cohort, cohort_id)
         if cohort is None or cohort.guild_id != guild_id:
             return None
-        roadmap = self._catalog.get(cohort.roadmap_key)
+        roadmap = self._catalog.get(cohort.roadmap_key, guild_id)
         phase = rules.phase_of(roadmap, checkpoint_key) if roadmap else None
         if roadmap is None or phase is None:
             return None

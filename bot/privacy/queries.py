@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, Table, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Base, GuildSettings, MemberDeparture
+from bot.db.models import Base, Cohort, GuildSettings, MemberDeparture
 from bot.db.personal import Erasure, MemberId, MemberText, declaration
 
 Record = dict[str, object]
@@ -166,3 +166,9 @@ async def departures_due(session: AsyncSession, left_before: datetime) -> list[t
         .order_by(MemberDeparture.left_at, MemberDeparture.id)
     )
     return [(guild_id, user_id, left_at) for guild_id, user_id, left_at in await session.execute(statement)]
+
+
+async def cohort_roadmaps(session: AsyncSession, guild_id: int) -> dict[str, str]:
+    """Each cohort's name in this server and the key of the roadmap it follows."""
+    statement = select(Cohort.name, Cohort.roadmap_key).where(Cohort.guild_id == guild_id)
+    return {str(row[0]): str(row[1]) for row in await session.execute(statement)}

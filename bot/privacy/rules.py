@@ -6,9 +6,11 @@ The counts are named by the ``erased_as`` of each ``member_id`` declaration in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final
+
+from bot.kernel.roadmap import Roadmap
 
 # How each count reads, in the order shown.
 COUNT_WORDING: Final = {
@@ -25,12 +27,29 @@ COUNT_WORDING: Final = {
     "custom_prompts_anonymised": ("custom prompt", "custom prompts", "anonymised"),
     "cohorts_created_anonymised": ("cohort created", "cohorts created", "anonymised"),
     "milestone_roles_anonymised": ("milestone role set up", "milestone roles set up", "anonymised"),
+    "roadmap_versions_anonymised": ("roadmap version imported", "roadmap versions imported", "anonymised"),
     "data_requests_anonymised": (
         "data request in the audit log",
         "data requests in the audit log",
         "anonymised",
     ),
 }
+
+
+def mark_retired(
+    sections: Mapping[str, Sequence[dict[str, object]]],
+    roadmap_of_cohort: Mapping[str, str],
+    roadmap: Callable[[str], Roadmap | None],
+) -> None:
+    """Mark completions of checkpoints the cohort's roadmap no longer has ``"retired": true``.
+
+    A new version of a server's roadmap may drop a checkpoint: the completion is kept as
+    history, shown here, and no longer counts toward progress.
+    """
+    for record in sections.get("checkpoint_completions", ()):
+        found = roadmap(roadmap_of_cohort.get(str(record.get("cohort")), ""))
+        if found is not None and found.find_checkpoint(str(record.get("checkpoint_key"))) is None:
+            record["retired"] = True
 
 
 def erasure_phrases(counts: Mapping[str, int]) -> list[str]:

@@ -27,11 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.content import RoadmapCatalog
 from bot.db.audit import add_audit_entry
 from bot.db.models import MemberDeparture
+from bot.kernel.roadmap import Roadmap
 from bot.privacy import queries
 from bot.privacy.document import personal_data_document
-from bot.privacy.rules import data_request_detail, erasure_detail, purge_detail
+from bot.privacy.rules import data_request_detail, erasure_detail, mark_retired, purge_detail
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +72,29 @@ MemberCheck = Callable[[int, int], bool]
 
 
 class PrivacyService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, catalog: RoadmapCatalog | None = None
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._catalog = catalog
 
     async def my_data(self, guild_id: int, user_id: int) -> PersonalData:
         """Everything stored about the member in this server; the request itself is audited."""
         now = self._clock()
         async with self._sessions.begin() as session:
             sections = await queries.personal_records(session, guild_id, user_id)
+            if self._catalog is not None:
+                roadmaps = await queries.cohort_roadmaps(session, guild_id)
+                mark_retired(sections, roadmaps, lambda key: self._catalog_get(key, guild_id))
             sizes = {name: len(records) for name, records in sections.items()}
             detail = data_request_detail(sum(sizes.values()))
             add_audit_entry(session, guild_id, user_id, "privacy.my_data", detail, now)
         log.info("guild=%s user=%s downloaded their data", guild_id, user_id)
         return PersonalData(personal_data_document(guild_id, user_id, now, sections), sizes)
+
+    def _catalog_get(self, key: str, guild_id: int) -> Roadmap | None:
+        return self._catalog.get(key, guild_id) if self._catalog is not None else None
 
     async def forget_me(self, guild_id: int, user_id: int) -> ErasureReport:
         """Erase the member's data in this server at their request; returns counts per kind."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +47,12 @@ class ProgressReport:
     def percent(self) -> int:
         """Whole percent, rounded down so 100% always means every checkpoint."""
         return (self.done * 100) // self.total if self.total else 0
+
+
+def count_done(roadmap: Roadmap, completed: Iterable[str]) -> int:
+    """Checkpoints done that the roadmap's current version has (retired keys do not count)."""
+    keys = {checkpoint.key for _, checkpoint in roadmap.checkpoints()}
+    return sum(1 for key in set(completed) if key in keys)
 
 
 def compute_progress(

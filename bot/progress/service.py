@@ -20,7 +20,7 @@ from bot.kernel.links import validate_web_link
 from bot.kernel.roadmap import Checkpoint, Phase, Roadmap
 from bot.kernel.text import clean_text
 from bot.progress.repository import CompletionRepository
-from bot.progress.rules import ProgressReport, compute_progress
+from bot.progress.rules import ProgressReport, compute_progress, count_done
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class ProgressService:
         clean_note = validate_note(note)
         async with self._sessions.begin() as session:
             cohort = await member_cohort(session, guild_id, user_id, cohort_name)
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             phase, checkpoint = self._checkpoint(roadmap, checkpoint_key)
             completions = CompletionRepository(session)
             existing = await completions.get(cohort.id, user_id, checkpoint.key)
@@ -120,7 +120,7 @@ class ProgressService:
                 existing.evidence_url = evidence_url or existing.evidence_url
                 existing.note = clean_note or existing.note
             await session.flush()
-            done = len(await completions.completed_keys(cohort.id, user_id))
+            done = count_done(roadmap, await completions.completed_keys(cohort.id, user_id))
         return CheckpointChange(
             cohort.name, phase, checkpoint, changed, done, roadmap.checkpoint_count, cohort.id
         )
@@ -130,14 +130,14 @@ class ProgressService:
     ) -> CheckpointChange:
         async with self._sessions.begin() as session:
             cohort = await member_cohort(session, guild_id, user_id, cohort_name)
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             phase, checkpoint = self._checkpoint(roadmap, checkpoint_key)
             completions = CompletionRepository(session)
             existing = await completions.get(cohort.id, user_id, checkpoint.key)
             if existing is not None:
                 await completions.remove(existing)
                 await session.flush()
-            done = len(await completions.completed_keys(cohort.id, user_id))
+            done = count_done(roadmap, await completions.completed_keys(cohort.id, user_id))
         return CheckpointChange(
             cohort.name, phase, checkpoint, existing is not None, done, roadmap.checkpoint_count, cohort.id
         )
@@ -146,7 +146,7 @@ class ProgressService:
         async with self._sessions() as session:
             cohort = await member_cohort(session, guild_id, user_id, cohort_name)
             completed = await CompletionRepository(session).completed_keys(cohort.id, user_id)
-        roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
         today = slots.local_date(self._clock(), cohort.timezone)
         where = calendar.position(cohort.start_date, today, roadmap)
         report = compute_progress(roadmap, completed, where.day if where.started else None)
@@ -169,7 +169,7 @@ class ProgressService:
         seen: set[str] = set()
         choices: list[tuple[str, str]] = []
         for cohort in cohorts:
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             for _, checkpoint in roadmap.checkpoints():
                 if checkpoint.key in seen:
                     continue

@@ -52,7 +52,7 @@ class PromptCatchUp(PromptUseCases):
 
     def _plan(self, row: CatchUpRow, last: int | None, now: datetime) -> CatchUpPlan | None:
         """One cohort's plan, or None when nothing was missed (or its roadmap is gone)."""
-        roadmap = self._catalog.get(row.roadmap_key)
+        roadmap = self._catalog.get(row.roadmap_key, row.guild_id)
         if roadmap is None:
             log.warning(
                 "guild=%s cohort=%s: roadmap %r is gone", row.guild_id, row.cohort_id, row.roadmap_key

@@ -32,7 +32,7 @@ class PromptModeration(PromptUseCases):
         now = self._clock()
         async with self._sessions() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             require_calendar(cohort, roadmap)
             target, due_at, row = await _preview_target(session, cohort, roadmap, week, now)
             content = await compose_week(session, cohort, roadmap, target, now)
@@ -69,7 +69,7 @@ class PromptModeration(PromptUseCases):
         skipped: list[int] = []
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             changed = cohort.prompts_paused
             fits = rules.calendar_fits(cohort.start_date, roadmap)
             if changed:
@@ -96,7 +96,7 @@ class PromptModeration(PromptUseCases):
         now = self._clock()
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             rules.validate_week(roadmap, week)
             require_calendar(cohort, roadmap)
             replaced = await CustomPromptRepository(session).save(
@@ -138,7 +138,7 @@ class PromptModeration(PromptUseCases):
         now = self._clock()
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             fits = rules.calendar_fits(cohort.start_date, roadmap)
             changed = _move_slot(cohort, new_weekday, new_time, new_zone)
             changed += _move_channel_and_role(cohort, channel_id, role_id)

@@ -81,7 +81,7 @@ class PromptPosting(PromptUseCases):
         now = self._clock()
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             require_calendar(cohort, roadmap)
             week = cohort_week(cohort, now)
             if week < 1:
@@ -142,7 +142,7 @@ class PromptPosting(PromptUseCases):
         """Take the (cohort, week) row and compose its post; None if the week is not ours to post."""
         if week < 1:
             return None
-        roadmap = self._catalog.get(cohort.roadmap_key)
+        roadmap = self._catalog.get(cohort.roadmap_key, cohort.guild_id)
         if roadmap is None:
             log.warning(
                 "guild=%s cohort=%s follows roadmap %r, which is no longer in the content; no prompts",

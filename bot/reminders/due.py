@@ -81,7 +81,7 @@ async def _streaks_in(
     opted: set[tuple[int, int]],
     present: Present,
 ) -> list[OutgoingReminder]:
-    roadmap = catalog.get(cohort.roadmap_key)
+    roadmap = catalog.get(cohort.roadmap_key, cohort.guild_id)
     week = slots.cohort_week(cohort.start_date, now, cohort.timezone)
     if roadmap is None or not 2 <= week <= roadmap.duration_weeks:
         return []
@@ -130,7 +130,7 @@ async def due_weekly(
     cohort = await repository.cohort(post.cohort_id)
     if cohort is None or post.message_id is None or not rules.weekly_is_fresh(post.sent_at, now):
         return []
-    roadmap = catalog.get(cohort.roadmap_key)
+    roadmap = catalog.get(cohort.roadmap_key, cohort.guild_id)
     phase = rules.week_focus(roadmap, post.week) if roadmap is not None else None
     if roadmap is None or phase is None:
         return []  # the closing message: nothing left to focus on

@@ -144,7 +144,7 @@ class ReminderService:
         now = self._clock()
         async with self._sessions.begin() as session:
             cohort = await cohort_named(session, guild_id, cohort_name)
-            roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+            roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             dues = await ReminderRepository(session).review_dues(cohort.id)
             dates = CohortDates(
                 cohort_id=cohort.id,

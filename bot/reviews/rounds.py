@@ -92,7 +92,7 @@ class ReviewRounds:
             cohort = await CohortRepository(session).by_id(cohort_id)
         if cohort is None or not cohort.review_enabled:
             return None
-        roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
         where = calendar.position(cohort.start_date, slots.local_date(now, cohort.timezone), roadmap)
         if not where.started or where.finished:
             log.info("cohort=%s no review round: the cohort is not running", cohort_id)
@@ -181,7 +181,7 @@ class ReviewRounds:
                 f"Nobody in **{cohort.name}** is available for review pairing this week:"
                 " members opt in with `/review join`."
             )
-        roadmap = roadmap_of(self._catalog, cohort.roadmap_key)
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
         phase_of_key = {
             checkpoint.key: index
             for index, phase in enumerate(roadmap.phases)

@@ -64,7 +64,7 @@ class StatsService:
                 cohorts: Sequence[Cohort] = [cohort]
             else:
                 name, cohorts = None, await CohortRepository(session).in_guild(guild_id)
-            roadmaps = [roadmap_of(self._catalog, cohort.roadmap_key) for cohort in cohorts]
+            roadmaps = [roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id) for cohort in cohorts]
             per_phase = await self._members_per_phase(session, cohorts, roadmaps)
             starts = week_starts(now, STATS_WEEKS)
             ids = [cohort.id for cohort in cohorts]

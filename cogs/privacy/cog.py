@@ -7,7 +7,6 @@ job erases members who left a ``purge`` server more than seven days ago.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 from datetime import timedelta
@@ -19,11 +18,11 @@ from discord.ext import commands
 
 from bot.exports.formats import ExportFormat, export_filename, fit_to_limit
 from bot.privacy.service import PURGE_GRACE, PrivacyService
-from bot.replies import edit_post, edit_reply, reply
+from bot.replies import reply
 from cogs._checks import answered
+from cogs._confirm import ConfirmView
 from cogs._ui import ERROR_COLOUR
 from cogs.privacy.render import (
-    ALREADY_ANSWERED,
     FORGET_ME_WARNING,
     TIMED_OUT,
     TOO_LARGE,
@@ -38,56 +37,6 @@ log = logging.getLogger(__name__)
 
 PURGE_JOB_ID: Final = "privacy-purge"
 PURGE_INTERVAL_HOURS: Final = 1
-CONFIRM_TIMEOUT_SECONDS: Final = 60.0
-
-
-class ForgetMeView(discord.ui.View):
-    """Confirm or cancel an erasure; only the member who asked can answer, within a minute.
-
-    A timeout disables the buttons and deletes nothing.
-    """
-
-    def __init__(self, privacy: PrivacyService, guild_id: int, owner_id: int, *, timeout: float) -> None:
-        super().__init__(timeout=timeout)
-        self._privacy = privacy
-        self._guild_id = guild_id
-        self._owner_id = owner_id
-        self._answered = False
-        self.message: discord.InteractionMessage | None = None
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id != self._owner_id:
-            await reply(interaction, "Only the member who asked can confirm their own erasure.")
-            return False
-        return True
-
-    @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
-        if self._answered:
-            await reply(interaction, ALREADY_ANSWERED)
-            return
-        self._answered = True
-        self.stop()
-        report = await self._privacy.forget_me(self._guild_id, self._owner_id)
-        await edit_reply(interaction, erasure_message(report.counts), embed=None, view=None)
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]) -> None:
-        if self._answered:
-            await reply(interaction, ALREADY_ANSWERED)
-            return
-        self._answered = True
-        self.stop()
-        await edit_reply(interaction, "Cancelled: nothing was deleted.", embed=None, view=None)
-
-    async def on_timeout(self) -> None:
-        if self._answered or self.message is None:
-            return
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        with contextlib.suppress(discord.HTTPException):  # the message may be gone already
-            await edit_post(self.message, content=TIMED_OUT, embed=None, view=self)
 
 
 class PrivacyCog(commands.Cog):
@@ -138,8 +87,19 @@ class PrivacyCog(commands.Cog):
     @answered
     async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild is not None
-        view = ForgetMeView(
-            self._privacy, interaction.guild.id, interaction.user.id, timeout=CONFIRM_TIMEOUT_SECONDS
+        guild_id, user_id = interaction.guild.id, interaction.user.id
+
+        async def erase(_pressed: discord.Interaction[Any]) -> str:
+            return erasure_message((await self._privacy.forget_me(guild_id, user_id)).counts)
+
+        view = ConfirmView(
+            user_id,
+            erase,
+            not_owner="Only the member who asked can confirm their own erasure.",
+            cancelled="Cancelled: nothing was deleted.",
+            timed_out=TIMED_OUT,
+            confirm_label="Delete my data",
+            confirm_style=discord.ButtonStyle.danger,
         )
         embed = discord.Embed(
             title="Delete your Waypoint data?",

@@ -17,7 +17,6 @@ FORGET_ME_WARNING: Final = (
 TIMED_OUT: Final = (
     "No answer within a minute, so nothing was deleted. Run `/privacy forget-me` again if you still want to."
 )
-ALREADY_ANSWERED: Final = "That question was already answered; nothing more was done."
 TOO_LARGE: Final = (
     "Your data is larger than the upload limit here, even zipped; please ask a moderator"
     " to contact the bot's operator for a copy."

@@ -78,6 +78,8 @@ def cases(world: World) -> dict[str, Case]:
         "review status": Case("alice", spring),
         "review history": Case("alice", spring),
         "roadmap show": Case("alice", {"roadmap": "python-europe"}),
+        "roadmap export": Case("alice", {"roadmap": "python-europe"}),
+        "roadmap remove": Case("moderator", {"roadmap": "python-europe"}),
         "stats": Case("moderator", spring),
     }
 
@@ -158,6 +160,8 @@ COMMANDS = sorted(
         "review status",
         "review history",
         "roadmap show",
+        "roadmap export",
+        "roadmap remove",
         "stats",
     }
 )

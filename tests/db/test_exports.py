@@ -296,7 +296,8 @@ async def test_checkpoint_export_has_every_checkpoint_of_every_member(
     rows = csv_rows(await export_bytes(services, ExportKind.CHECKPOINTS))
 
     assert list(rows[0]) == list(CHECKPOINT_COLUMNS)
-    assert len(rows) == 13 + 13 + 27  # Alice and Bob on python-europe, Carol on the 90-day plan
+    # Alice and Bob on python-europe, Carol on the 90-day plan, and Alice's retired completion.
+    assert len(rows) == 13 + 13 + 27 + 1
     alice = [row for row in rows if row["member_id"] == str(ALICE)]
     assert [row["checkpoint_key"] for row in alice[:4]] == [
         "python-oop-async",
@@ -304,7 +305,7 @@ async def test_checkpoint_export_has_every_checkpoint_of_every_member(
         "postgres-queries-indexing",
         "aws-free-tier-deploy",
     ]
-    assert {row["phase"] for row in alice} == {"Foundations", "Intermediate", "Advanced"}
+    assert {row["phase"] for row in alice} == {"Foundations", "Intermediate", "Advanced", ""}  # "": retired
     done = {row["checkpoint_key"]: row for row in alice if row["status"] == "done"}
     assert set(done) == {"python-oop-async", "crud-api"}
     assert done["python-oop-async"]["completed_at_utc"] == "2026-02-10T08:00:00Z"
@@ -319,7 +320,12 @@ async def test_checkpoint_export_has_every_checkpoint_of_every_member(
         row["checkpoint_key"] for row in rows if row["member_id"] == str(CAROL) and row["status"] == "done"
     ]
     assert carol_done == ["choose-language", "dev-environment"]
-    assert "retired-checkpoint" not in {row["checkpoint_key"] for row in rows}
+    # Kept as history after the roadmap's own checkpoints, never counted as done.
+    retired = [row for row in rows if row["checkpoint_key"] == "retired-checkpoint"]
+    assert [(row["member_id"], row["status"], row["phase"]) for row in retired] == [
+        (str(ALICE), "retired", "")
+    ]
+    assert alice[-1] == retired[0]
 
 
 async def test_checkpoint_export_in_json_and_for_one_cohort(services: Services, seeded: Seeded) -> None:
@@ -483,7 +489,7 @@ async def test_export_file_is_named_and_fits_the_limit(services: Services, seede
     assert len(tight.payload) <= limit
     with zipfile.ZipFile(io.BytesIO(tight.payload)) as archive:
         assert archive.namelist() == ["waypoint-study-hall-all-cohorts-checkpoints-2026-03-02.csv"]
-        assert len(csv_rows(archive.read(archive.namelist()[0]))) == 53
+        assert len(csv_rows(archive.read(archive.namelist()[0]))) == 54
 
 
 async def test_export_that_cannot_fit_says_what_to_narrow(services: Services, seeded: Seeded) -> None:
@@ -510,7 +516,7 @@ async def test_too_many_rows_for_excel_is_a_friendly_error(
     ):
         await export_bytes(services, ExportKind.CHECKPOINTS, ExportFormat.XLSX)
     # Other formats are not limited.
-    assert len(csv_rows(await export_bytes(services, ExportKind.CHECKPOINTS))) == 53
+    assert len(csv_rows(await export_bytes(services, ExportKind.CHECKPOINTS))) == 54
 
 
 async def test_large_export_streams_in_batches(

@@ -164,6 +164,7 @@ async def test_forget_me_deletes_and_anonymises_only_the_callers_rows(
         "checkpoint_completions": 3,
         "review_opt_ins": 1,
         "departures": 0,
+        "roadmap_versions_anonymised": 0,
         "reminder_settings": 0,
         "reminders_sent": 0,
         "milestone_roles_received": 0,
