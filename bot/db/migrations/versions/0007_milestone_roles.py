@@ -1,7 +1,7 @@
 """milestone_roles and milestone_grants: roles earned by finishing a roadmap phase
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-05
 """
 
