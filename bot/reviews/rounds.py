@@ -58,6 +58,7 @@ FILL_WAIT_POLL = timedelta(milliseconds=50)
 FILL_WAIT_POLLS = 600
 
 InGuild = Callable[[int], bool]
+Owns = Callable[[int], bool]  # guild id -> this process's shards hold it (``Scheduling.owns``)
 
 
 class ReviewRounds:
@@ -148,12 +149,15 @@ class ReviewRounds:
             await asyncio.sleep(FILL_WAIT_POLL.total_seconds())
         raise ConflictError("This week's round is still being paired: try again in a minute.")
 
-    async def _close_due(self, now: datetime, cohort_id: int | None = None) -> list[AutoSnoozed]:
+    async def _close_due(
+        self, now: datetime, cohort_id: int | None = None, owns: Owns | None = None
+    ) -> list[AutoSnoozed]:
         """Close the rounds due by ``now``, each in its own short transaction."""
         async with self._sessions() as session:
             due = [
                 review_round.id
                 for review_round in await ReviewRepository(session).open_rounds_due_by(now, cohort_id)
+                if owns is None or owns(review_round.guild_id)
             ]
         snoozed: list[AutoSnoozed] = []
         for round_id in due:
@@ -280,17 +284,27 @@ class ReviewRounds:
 
     # --- closing and reminders -----------------------------------------------------------------
 
-    async def close_due_rounds(self) -> list[AutoSnoozed]:
-        """Close every round past its due date and update missed-round streaks (idempotent)."""
-        return await self._close_due(self._clock())
+    async def close_due_rounds(self, owns: Owns | None = None) -> list[AutoSnoozed]:
+        """Close every round past its due date and update missed-round streaks (idempotent).
 
-    async def claim_due_reminders(self) -> list[ReminderBatch]:
-        """Rounds due within two days whose reminder has not gone out; each is claimed once."""
+        ``owns(guild_id)`` keeps a sharded process to its own guilds: the process that closes a
+        round is the one whose member cache can tell the auto-snoozed members.
+        """
+        return await self._close_due(self._clock(), owns=owns)
+
+    async def claim_due_reminders(self, owns: Owns | None = None) -> list[ReminderBatch]:
+        """Rounds due within two days whose reminder has not gone out; each is claimed once.
+
+        ``owns(guild_id)`` (a sharded process) leaves the other processes' rounds unclaimed, so
+        each reminder is claimed and posted by the process whose shard holds its guild.
+        """
         now = self._clock()
         batches: list[ReminderBatch] = []
         async with self._sessions.begin() as session:
             repository = ReviewRepository(session)
             for review_round in await repository.rounds_needing_reminder(now + REMINDER_LEAD, now):
+                if owns is not None and not owns(review_round.guild_id):
+                    continue
                 if not reminder_is_due(review_round.due_at, now):
                     continue
                 if not await RoundClaims(repository.session).claim_reminder(review_round.id, now):
