@@ -336,6 +336,11 @@ class ReviewRepository:
     def add_completion(self, completion: ReviewCompletion) -> None:
         self._session.add(completion)
 
+    async def completion_count(self, round_id: int) -> int:
+        """How many reviews the round has: a cheap check that its contents did not change."""
+        statement = select(func.count()).where(ReviewCompletion.round_id == round_id)
+        return int(await self._session.scalar(statement) or 0)
+
     async def completions_of(self, round_ids: Iterable[int]) -> Sequence[ReviewCompletion]:
         wanted = list(round_ids)
         if not wanted:

@@ -161,8 +161,7 @@ class ReviewRounds:
             ]
         snoozed: list[AutoSnoozed] = []
         for round_id in due:
-            async with self._sessions.begin() as session:
-                snoozed.extend(await close_round(session, round_id, now))
+            snoozed.extend(await close_round(self._sessions, round_id, now))
         return snoozed
 
     async def _candidates(
