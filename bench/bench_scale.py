@@ -1,6 +1,6 @@
 """Members' commands at 10,000 members, 600,000 checkpoint rows and 26 past review rounds.
 
-Run: `python bench/bench_scale.py [--members N] [--samples N]`. The database is built once and
+Run: `python bench/bench_scale.py [--members N] [--samples N] [--only SECTION ...]`. The database is built once and
 cached under bench/out/ (see bench/scale_db.py); each run works on a fresh copy, migrated to head by
 the same `upgrade_database` the bot runs at start-up. Prints p50/p99 (ms) and the ratio of each
 p50 to the anchor measured in the same run:
@@ -175,7 +175,10 @@ async def simultaneous_section(services: Services, members: Members) -> None:
     print(f"  max {max(times) * 1000:.0f} ms; errors: {len(errors)} {sorted(set(errors))[:3]}")
 
 
-async def service_run(path: Path, members: int, samples: int) -> None:
+SECTIONS = ("commands", "round", "simultaneous", "simcord")
+
+
+async def service_run(path: Path, members: int, samples: int, only: set[str]) -> None:
     settings = bench_settings(path)
     engine = create_engine(settings.database_url)
     await upgrade_database(engine)
@@ -183,9 +186,13 @@ async def service_run(path: Path, members: int, samples: int) -> None:
     async with services.sessions.begin() as session:
         await scale_db.align(session, system_clock())
     handout = Members(members)
-    await commands_section(services, handout, samples)
-    await round_section(services, handout, engine)
-    await simultaneous_section(services, handout)
+    if "commands" in only:
+        await commands_section(services, handout, samples)
+    if "round" in only:
+        await round_section(services, handout, engine)
+    if "simultaneous" in only:
+        await simultaneous_section(services, handout)
+    services.review_rounds.shutdown()
     await engine.dispose()
 
 
@@ -238,18 +245,22 @@ def bench_settings(path: Path) -> Settings:
     )
 
 
-async def main(members: int, samples: int) -> None:
+async def main(members: int, samples: int, only: set[str]) -> None:
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
     path = await scale_db.working_copy(members, "scale-run")
     print(f"database ready ({members} members) in {time.perf_counter() - started:.1f} s: {path}")
-    await service_run(path, members, samples)
-    await simcord_run(path, members, max(10, samples // 5))
+    await service_run(path, members, samples, only)
+    if "simcord" in only:
+        await simcord_run(path, members, max(10, samples // 5))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.members, arguments.samples))
+    asyncio.run(main(arguments.members, arguments.samples, set(arguments.only or SECTIONS)))

@@ -110,6 +110,20 @@ class PairingHistory:
             history._record(round_index, groups)
         return history
 
+    @classmethod
+    def from_meetings(cls, meetings: Iterable[tuple[int, int, int]]) -> PairingHistory:
+        """Build from ``(member, partner, round_index)`` items, one per pair per round they shared
+        a group (a trio gives three), in any order: what the database gives without grouping."""
+        history = cls()
+        first_round = None
+        for first, second, round_index in meetings:
+            history._note_meeting(first, second, round_index)
+            history._note_meeting(second, first, round_index)
+            if first_round is None or round_index < first_round:
+                first_round = round_index
+        history._first_round = first_round
+        return history
+
     def with_round(self, round_index: int, groups: Iterable[Sequence[int]]) -> PairingHistory:
         """A copy that also remembers one more round."""
         extended = PairingHistory()
@@ -170,6 +184,17 @@ class PairingResult:
             if user_id in group:
                 return group
         return None
+
+
+def pair_week(
+    candidates: Sequence[Candidate],
+    meetings: Sequence[tuple[int, int, int]],
+    round_index: int,
+    seed: int,
+) -> PairingResult:
+    """``make_groups`` from past meetings as the database lists them (see
+    ``PairingHistory.from_meetings``): plain data in and out, so it can run in a worker process."""
+    return make_groups(candidates, PairingHistory.from_meetings(meetings), round_index, seed)
 
 
 def daytime_overlap_minutes(offset_a: int | None, offset_b: int | None) -> int:

@@ -11,8 +11,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.db.models import (
     CheckpointCompletion,
@@ -143,32 +144,23 @@ class ReviewRepository:
 
     # --- rounds and groups -------------------------------------------------------------------
 
-    async def past_pairings(self, cohort_id: int, week: int) -> list[tuple[int, list[tuple[int, ...]]]]:
-        """(week, known members of each group) for the cohort's rounds before ``week``.
+    async def past_meetings(self, cohort_id: int, week: int) -> list[tuple[int, int, int]]:
+        """(member, partner, week) for every pair who shared a group in the cohort's rounds
+        before ``week``: only what pairing needs, paired up by the database in one query.
 
-        Only what pairing needs, streamed in partitions so the event loop keeps answering
-        commands while a long history loads. Erased seats are left out: they pair with nobody.
+        Erased seats are left out: they pair with nobody. Fetched at once (the driver reads the
+        rows off the event loop) rather than streamed, so the loop is not woken per partition.
         """
+        seat, partner = aliased(ReviewGroupMember), aliased(ReviewGroupMember)
         statement = (
-            select(ReviewRound.week, ReviewGroupMember.group_id, ReviewGroupMember.user_id)
-            .join(ReviewGroup, ReviewGroup.id == ReviewGroupMember.group_id)
-            .join(ReviewRound, ReviewRound.id == ReviewGroup.round_id)
-            .where(
-                ReviewRound.cohort_id == cohort_id,
-                ReviewRound.week < week,
-                ReviewGroupMember.user_id.is_not(None),
-            )
+            select(seat.user_id, partner.user_id, ReviewRound.week)
+            .select_from(ReviewRound)
+            .join(ReviewGroup, ReviewGroup.round_id == ReviewRound.id)
+            .join(seat, seat.group_id == ReviewGroup.id)
+            .join(partner, and_(partner.group_id == ReviewGroup.id, partner.user_id > seat.user_id))
+            .where(ReviewRound.cohort_id == cohort_id, ReviewRound.week < week)
         )
-        groups: dict[int, tuple[int, list[int]]] = {}
-        result = await self._session.stream(statement.execution_options(yield_per=_STREAM_ROWS))
-        async for partition in result.partitions():
-            for round_week, group_id, user_id in partition:
-                if user_id is not None:  # filtered above; the column type allows None
-                    groups.setdefault(group_id, (round_week, []))[1].append(user_id)
-        by_week: dict[int, list[tuple[int, ...]]] = defaultdict(list)
-        for round_week, members in groups.values():
-            by_week[round_week].append(tuple(members))
-        return sorted(by_week.items())
+        return [tuple(row) for row in await self._session.execute(statement)]  # type: ignore[misc]
 
     async def round_for_week(self, cohort_id: int, week: int) -> ReviewRound | None:
         statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id, ReviewRound.week == week)
@@ -353,8 +345,6 @@ class ReviewRepository:
         return (await self._session.scalars(statement)).all()
 
 
-# Rows fetched per partition when streaming a cohort's history.
-_STREAM_ROWS = 20_000
 # Members per IN list: well under every driver's limit on bound parameters.
 _CHUNK = 500
 

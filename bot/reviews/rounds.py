@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,7 +31,7 @@ from bot.db.models import Cohort, ReviewRound
 from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError
 from bot.reviews.claims import RoundClaims, is_filling
-from bot.reviews.pairing import Candidate, PairingHistory, make_groups
+from bot.reviews.pairing import Candidate, PairingResult, pair_week
 from bot.reviews.repository import ReviewRepository
 from bot.reviews.round_writes import close_round, store_round
 from bot.reviews.rules import (
@@ -46,9 +48,11 @@ from bot.reviews.views import AutoSnoozed, ReminderBatch, RoundOutcome, RoundVie
 
 log = logging.getLogger(__name__)
 
-# Above this many candidates the pairing search runs in a worker thread (about a second for 2,000),
+# Above this many candidates the pairing search runs in a worker thread, and above the second
+# number in a worker process (the history is built there too: a second or more at 10,000 members),
 # so the event loop keeps answering commands and heartbeats meanwhile.
 PAIRING_IN_THREAD_ABOVE = 100
+PAIRING_IN_PROCESS_ABOVE = 1_000
 # A claim to post an announcement or open a thread that was never confirmed this long after it
 # was made belongs to a process that stopped mid-post: another may take it over.
 STALE_PUBLISH_CLAIM = timedelta(minutes=10)
@@ -70,6 +74,7 @@ class ReviewRounds:
         self._sessions = sessions
         self._catalog = catalog
         self._clock = clock
+        self._pairing_process: ProcessPoolExecutor | None = None
 
     # --- running a round -----------------------------------------------------------------------
 
@@ -113,12 +118,9 @@ class ReviewRounds:
         auto_snoozed = tuple(await self._close_due(now, cohort.id))
         async with self._sessions() as session:
             candidates = await self._candidates(session, cohort, week, now, in_guild)
-            history = await _history(ReviewRepository(session), cohort.id, week)
+            meetings = await ReviewRepository(session).past_meetings(cohort.id, week)
         seed = round_seed(cohort.id, week)
-        if len(candidates) > PAIRING_IN_THREAD_ABOVE:
-            result = await asyncio.to_thread(make_groups, candidates, history, week, seed)
-        else:
-            result = make_groups(candidates, history, week, seed)
+        result = await self._pair(candidates, meetings, week, seed)
         round_id = await store_round(self._sessions, cohort, week, seed, now, result)
         if round_id is None:  # another process paired this week first: show its round
             existing = await self._view_of_week(cohort, week)
@@ -135,6 +137,32 @@ class ReviewRounds:
             len(result.unpaired),
         )
         return RoundOutcome(await self._view_of_week(cohort, week) or _gone(), True, auto_snoozed)
+
+    async def _pair(
+        self, candidates: list[Candidate], meetings: list[tuple[int, int, int]], week: int, seed: int
+    ) -> PairingResult:
+        """Pair the week; a large one in the worker process, so the event loop keeps the GIL
+        and members' commands keep answering while it runs (seconds at 10,000 members)."""
+        if len(candidates) > PAIRING_IN_PROCESS_ABOVE:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._worker(), pair_week, candidates, meetings, week, seed)
+        if len(candidates) > PAIRING_IN_THREAD_ABOVE:
+            return await asyncio.to_thread(pair_week, candidates, meetings, week, seed)
+        return pair_week(candidates, meetings, week, seed)
+
+    def _worker(self) -> ProcessPoolExecutor:
+        """One pairing process, started on the first large round and kept for the next ones."""
+        if self._pairing_process is None:
+            self._pairing_process = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pairing_process
+
+    def shutdown(self) -> None:
+        """Stop the pairing process, if one was started (the bot's ``close``)."""
+        if self._pairing_process is not None:
+            self._pairing_process.shutdown(wait=False, cancel_futures=True)
+            self._pairing_process = None
 
     async def _view_of_week(self, cohort: Cohort, week: int) -> RoundView | None:
         """The week's round as stored; one that another run is still filling is waited for
@@ -319,11 +347,6 @@ class ReviewRounds:
                 )
                 batches.append(ReminderBatch(view, pending))
         return batches
-
-
-async def _history(repository: ReviewRepository, cohort_id: int, week: int) -> PairingHistory:
-    """Who met whom in the cohort's rounds before ``week`` (one streamed query)."""
-    return PairingHistory.from_rounds(await repository.past_pairings(cohort_id, week))
 
 
 def _gone() -> RoundView:
