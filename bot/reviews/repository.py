@@ -176,16 +176,27 @@ class ReviewRepository:
         self._session.add(review_round)
 
     async def add_groups(self, guild_id: int, round_id: int, groups: Sequence[Sequence[int]]) -> None:
-        """Store groups and their seats in two bulk inserts (one statement each, not one per group)."""
+        """Store groups and their seats: two plain bulk inserts and one read of the new ids.
+
+        The round is claimed by the caller, so its groups with the highest ids are the ones just
+        inserted, in insertion order. (``RETURNING`` with ordered parameters cost three times as
+        much at 10,000 members, all of it while SQLite's writer was held.)
+        """
         if not groups:
             return
-        statement = insert(ReviewGroup).returning(ReviewGroup.id, sort_by_parameter_order=True)
-        group_ids = await self._session.scalars(
-            statement, [{"guild_id": guild_id, "round_id": round_id} for _ in groups]
+        await self._session.execute(
+            insert(ReviewGroup), [{"guild_id": guild_id, "round_id": round_id} for _ in groups]
         )
+        newest = (
+            select(ReviewGroup.id)
+            .where(ReviewGroup.round_id == round_id)
+            .order_by(ReviewGroup.id.desc())
+            .limit(len(groups))
+        )
+        group_ids = list(reversed((await self._session.scalars(newest)).all()))
         seats = [
             {"guild_id": guild_id, "group_id": group_id, "user_id": user_id}
-            for group_id, members in zip(group_ids.all(), groups, strict=True)
+            for group_id, members in zip(group_ids, groups, strict=True)
             for user_id in members
         ]
         await self._session.execute(insert(ReviewGroupMember), seats)
