@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -145,7 +146,11 @@ class ReviewRounds:
         and members' commands keep answering while it runs (seconds at 10,000 members)."""
         if len(candidates) > PAIRING_IN_PROCESS_ABOVE:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._worker(), pair_week, candidates, meetings, week, seed)
+            try:
+                return await loop.run_in_executor(self._worker(), pair_week, candidates, meetings, week, seed)
+            except BrokenProcessPool:  # the process could not start or was killed: pair here
+                log.warning("the pairing process stopped; pairing this round in a thread")
+                self.shutdown()
         if len(candidates) > PAIRING_IN_THREAD_ABOVE:
             return await asyncio.to_thread(pair_week, candidates, meetings, week, seed)
         return pair_week(candidates, meetings, week, seed)

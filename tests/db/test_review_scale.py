@@ -8,6 +8,9 @@ replaced, erased partners (NULL seats and reviews) included.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -100,6 +103,22 @@ async def test_a_large_week_paired_in_the_worker_process_gets_the_same_groups(
             await _next_week(services, clock)
     finally:
         services.review_rounds.shutdown()
+
+
+async def test_a_pairing_process_that_cannot_run_falls_back_to_a_thread(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken(ThreadPoolExecutor):
+        def submit(self, *_args: object, **_kwargs: object) -> Any:
+            raise BrokenProcessPool("killed")
+
+    monkeypatch.setattr(rounds, "PAIRING_IN_PROCESS_ABOVE", 0)
+    monkeypatch.setattr(rounds.ReviewRounds, "_worker", lambda _self: Broken())
+    await _cohort(services)
+    await _opted_in(services, MEMBERS)
+    expected = await _expected_groups(services, clock, 1)
+    outcome = await services.review_rounds.run_round(GUILD, "Spring", everyone)
+    assert outcome.created and sorted(group.member_ids for group in outcome.round.groups) == expected
 
 
 @pytest.mark.usefixtures("small_batches")
