@@ -10,14 +10,16 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.db.models import (
     CheckpointCompletion,
     Cohort,
+    CohortMember,
     ReviewCompletion,
     ReviewGroup,
     ReviewGroupMember,
@@ -27,6 +29,17 @@ from bot.db.models import (
 
 # A (reviewer, reviewee) pair; None stands for a member who erased their data.
 ReviewPair = tuple[int | None, int | None]
+
+
+class PairingRow(NamedTuple):
+    """A participant as ``ReviewRounds`` needs them to build this week's candidates."""
+
+    user_id: int
+    active: bool
+    snoozed_until_week: int | None
+    missed_streak: int
+    timezone: str | None
+    languages: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +87,35 @@ class ReviewRepository:
             .order_by(ReviewParticipant.user_id)
         )
         return (await self._session.scalars(statement)).all()
+
+    async def pairing_rows(self, cohort_id: int) -> list[PairingRow]:
+        """Participants who are still members of the cohort, with only what pairing reads
+        (plain rows, not entities: a 10,000-member cohort loaded as objects took a second)."""
+        statement = (
+            select(
+                ReviewParticipant.user_id,
+                ReviewParticipant.active,
+                ReviewParticipant.snoozed_until_week,
+                ReviewParticipant.missed_streak,
+                ReviewParticipant.timezone,
+                ReviewParticipant.languages,
+            )
+            .join(
+                CohortMember,
+                and_(
+                    CohortMember.cohort_id == ReviewParticipant.cohort_id,
+                    CohortMember.user_id == ReviewParticipant.user_id,
+                    CohortMember.left_at.is_(None),
+                ),
+            )
+            .where(ReviewParticipant.cohort_id == cohort_id)
+            .order_by(ReviewParticipant.user_id)
+        )
+        return [PairingRow(*row) for row in await self._session.execute(statement)]
+
+    async def participant_count(self, cohort_id: int) -> int:
+        statement = select(func.count()).where(ReviewParticipant.cohort_id == cohort_id)
+        return int(await self._session.scalar(statement) or 0)
 
     async def participants_by_user(
         self, cohort_id: int, user_ids: Iterable[int]
@@ -290,10 +332,12 @@ class ReviewRepository:
     async def round_contents(self, round_id: int) -> tuple[list[StoredGroup], frozenset[ReviewPair]]:
         """A round's groups and its recorded (reviewer, reviewee) pairs; None for a former member."""
         groups = (await self.groups_of([round_id]))[round_id]
+        statement = select(ReviewCompletion.reviewer_id, ReviewCompletion.reviewee_id).where(
+            ReviewCompletion.round_id == round_id,
+            or_(ReviewCompletion.reviewer_id.is_not(None), ReviewCompletion.reviewee_id.is_not(None)),
+        )
         reviews = frozenset(
-            (completion.reviewer_id, completion.reviewee_id)
-            for completion in await self.completions_of([round_id])
-            if completion.reviewer_id is not None or completion.reviewee_id is not None
+            (reviewer, reviewee) for reviewer, reviewee in await self._session.execute(statement)
         )
         return groups, reviews
 

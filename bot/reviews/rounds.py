@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.cohorts.repository import CohortRepository, MemberRepository
+from bot.cohorts.repository import CohortRepository
 from bot.cohorts.resolve import cohort_named, cohort_week, review_slot, roadmap_of
 from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, ReviewRound
@@ -115,6 +115,10 @@ class ReviewRounds:
         existing = await self._view_of_week(cohort, week)
         if existing is not None:
             return RoundOutcome(existing, created=False)
+        async with self._sessions() as session:
+            large = await ReviewRepository(session).participant_count(cohort.id) > PAIRING_IN_PROCESS_ABOVE
+        if large:
+            self._start_worker()
         # Close what is due first, so members who just missed a third round are not paired.
         auto_snoozed = tuple(await self._close_due(now, cohort.id))
         async with self._sessions() as session:
@@ -163,6 +167,13 @@ class ReviewRounds:
             )
         return self._pairing_process
 
+    def _start_worker(self) -> None:
+        """Start the pairing process now, so it is ready when the round has read its rows."""
+        try:
+            self._worker().submit(int)
+        except BrokenProcessPool:  # ``_pair`` falls back to a thread
+            self.shutdown()
+
     def shutdown(self) -> None:
         """Stop the pairing process, if one was started (the bot's ``close``)."""
         if self._pairing_process is not None:
@@ -202,15 +213,11 @@ class ReviewRounds:
     ) -> list[Candidate]:
         """Who can be paired this week: opted in, not snoozed, in the cohort and the server."""
         repository = ReviewRepository(session)
-        members = {member.user_id for member in await MemberRepository(session).active_in(cohort.id)}
         eligible = [
-            participant
-            for participant in await repository.participants(cohort.id)
-            if is_available(
-                participant.active, participant.snoozed_until_week, participant.missed_streak, week
-            )
-            and participant.user_id in members
-            and in_guild(participant.user_id)
+            row
+            for row in await repository.pairing_rows(cohort.id)
+            if is_available(row.active, row.snoozed_until_week, row.missed_streak, week)
+            and in_guild(row.user_id)
         ]
         if not eligible:
             raise ConflictError(
@@ -224,14 +231,16 @@ class ReviewRounds:
             for checkpoint in phase.checkpoints
         }
         done = await repository.phase_counts(cohort.id, phase_of_key)
+        offsets = {zone: utc_offset_minutes(zone, now) for zone in {row.timezone for row in eligible}}
+        languages = {text: frozenset(split_languages(text)) for text in {row.languages for row in eligible}}
         return [
             Candidate(
-                user_id=participant.user_id,
-                utc_offset_minutes=utc_offset_minutes(participant.timezone, now),
-                languages=frozenset(split_languages(participant.languages)),
-                phase_index=phase_index_from_counts(roadmap, done.get(participant.user_id, {})),
+                user_id=row.user_id,
+                utc_offset_minutes=offsets[row.timezone],
+                languages=languages[row.languages],
+                phase_index=phase_index_from_counts(roadmap, done.get(row.user_id, {})),
             )
-            for participant in eligible
+            for row in eligible
         ]
 
     async def cohorts_missing_their_round(self, grace: timedelta) -> list[int]:
