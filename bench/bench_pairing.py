@@ -170,6 +170,7 @@ async def time_rounds_path(members: int) -> None:
     from bot.content import load_catalog
     from bot.db.engine import create_engine, upgrade_database
     from bot.reviews import rounds
+    from bot.reviews.repository import ReviewRepository
 
     path = await scale_db.working_copy(members, f"pairing-{members}")
     settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", _env_file=None)  # type: ignore[call-arg]
@@ -179,21 +180,15 @@ async def time_rounds_path(members: int) -> None:
     async with services.sessions.begin() as session:
         await scale_db.align(session, system_clock())
     phases: dict[str, float] = {}
-    for name in ("close_round", "_history", "store_round"):
+    for name in ("close_round", "store_round"):
         _timed_phase(rounds, name, phases)
     _timed_phase(rounds.ReviewRounds, "_candidates", phases)
-    pairing = rounds.make_groups
-
-    def timed_pairing(*args: Any) -> Any:
-        tick = time.perf_counter()
-        result = pairing(*args)
-        phases["make_groups"] = time.perf_counter() - tick
-        return result
-
-    rounds.make_groups = timed_pairing  # type: ignore[assignment]
+    _timed_phase(ReviewRepository, "past_meetings", phases)  # the history's rows
+    _timed_phase(rounds.ReviewRounds, "_pair", phases)  # history built and paired (worker process)
     started = time.perf_counter()
     outcome = await services.review_rounds.run_round(scale_db.GUILD_ID, scale_db.COHORT_NAME, lambda _: True)
     total = time.perf_counter() - started
+    services.review_rounds.shutdown()
     await engine.dispose()
     detail = ", ".join(f"{name.strip('_')} {seconds:.2f} s" for name, seconds in phases.items())
     print(

@@ -1,8 +1,10 @@
 """Members' commands at 10,000 members, 600,000 checkpoint rows and 26 past review rounds.
 
-Run: `python bench/bench_scale.py [--members N] [--samples N]`. The database is built once and
-cached under bench/out/ (see bench/scale_db.py); each run works on a fresh copy, migrated to head by
-the same `upgrade_database` the bot runs at start-up. Prints p50/p99 (ms) and the ratio of each
+Run: `python bench/bench_scale.py [--members N] [--samples N] [--only SECTION ...] [--postgres URL]`.
+The SQLite database is built once and cached under bench/out/ (see bench/scale_db.py); each run
+works on a fresh copy, migrated to head by the same `upgrade_database` the bot runs at start-up.
+With `--postgres` (or $WAYPOINT_BENCH_POSTGRES_URL) the same measurements follow on a throwaway
+PostgreSQL database filled the same way and dropped after. Prints p50/p99 (ms) and the ratio of each
 p50 to the anchor measured in the same run:
 
 1. through the services the cogs call (what `/review status`, `/progress` - report then review
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import time
 from collections.abc import Awaitable
@@ -175,22 +178,29 @@ async def simultaneous_section(services: Services, members: Members) -> None:
     print(f"  max {max(times) * 1000:.0f} ms; errors: {len(errors)} {sorted(set(errors))[:3]}")
 
 
-async def service_run(path: Path, members: int, samples: int) -> None:
-    settings = bench_settings(path)
+SECTIONS = ("commands", "round", "simultaneous", "simcord")
+
+
+async def service_run(url: str, members: int, samples: int, only: set[str]) -> None:
+    settings = bench_settings(url)
     engine = create_engine(settings.database_url)
     await upgrade_database(engine)
     services = build_services(settings, engine, load_catalog(settings.content_dir), system_clock)
     async with services.sessions.begin() as session:
         await scale_db.align(session, system_clock())
     handout = Members(members)
-    await commands_section(services, handout, samples)
-    await round_section(services, handout, engine)
-    await simultaneous_section(services, handout)
+    if "commands" in only:
+        await commands_section(services, handout, samples)
+    if "round" in only:
+        await round_section(services, handout, engine)
+    if "simultaneous" in only:
+        await simultaneous_section(services, handout)
+    services.review_rounds.shutdown()
     await engine.dispose()
 
 
-async def simcord_run(path: Path, members: int, samples: int) -> None:
-    bot = create_bot(bench_settings(path))
+async def simcord_run(url: str, members: int, samples: int) -> None:
+    bot = create_bot(bench_settings(url))
     async with simcord.run(bot) as env:
         guild = env.create_guild("Scale", id=GUILD)
         channel = guild.create_text_channel("study")
@@ -230,26 +240,53 @@ async def adopt(session: Any, seeded: int, actor: int) -> None:
         await session.execute(update(column.class_).where(column == seeded).values({column.key: actor}))
 
 
-def bench_settings(path: Path) -> Settings:
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def bench_settings(url: str | Path) -> Settings:
     return Settings(
         discord_token="bench",
-        database_url=f"sqlite+aiosqlite:///{path}",
+        database_url=sqlite_url(url) if isinstance(url, Path) else url,
         _env_file=None,  # type: ignore[call-arg]
     )
 
 
-async def main(members: int, samples: int) -> None:
+async def run_on(url: str, members: int, samples: int, only: set[str]) -> None:
+    await service_run(url, members, samples, only)
+    if "simcord" in only:
+        await simcord_run(url, members, max(10, samples // 5))
+
+
+async def main(members: int, samples: int, only: set[str], postgres: str | None) -> None:
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
     path = await scale_db.working_copy(members, "scale-run")
-    print(f"database ready ({members} members) in {time.perf_counter() - started:.1f} s: {path}")
-    await service_run(path, members, samples)
-    await simcord_run(path, members, max(10, samples // 5))
+    print(f"== SQLite: database ready ({members} members) in {time.perf_counter() - started:.1f} s: {path}")
+    await run_on(sqlite_url(path), members, samples, only)
+    if postgres is None:
+        return
+    started = time.perf_counter()
+    async with scale_db.throwaway_postgres(postgres, members) as url:
+        print(f"== PostgreSQL: database ready ({members} members) in {time.perf_counter() - started:.1f} s")
+        await run_on(url, members, samples, only)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("WAYPOINT_BENCH_POSTGRES_URL"),
+        metavar="URL",
+        help="also run on PostgreSQL: a throwaway database is created through this server URL"
+        " (e.g. postgresql://postgres@127.0.0.1:5432/postgres) and dropped after; default"
+        " $WAYPOINT_BENCH_POSTGRES_URL",
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.members, arguments.samples))
+    sections = set(arguments.only or SECTIONS)
+    asyncio.run(main(arguments.members, arguments.samples, sections, arguments.postgres))

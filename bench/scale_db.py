@@ -8,22 +8,26 @@ closes it first, as the weekly job does. The file is built at migration ``0002``
 before the scale indexes) and cached under ``bench/out/``; the bot's own start-up
 (``upgrade_database``) migrates each working copy to head, so before/after runs share one input.
 
-Rows go in through SQLAlchemy Core ``executemany``, so the same builder can fill a PostgreSQL
-database; only the caching of the file is SQLite-specific.
+Rows go in through SQLAlchemy Core ``executemany``, so the same builder fills a throwaway
+PostgreSQL database (``throwaway_postgres``, dropped after the run); only the caching of the file
+is SQLite-specific.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, insert, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.content import default_content_dir, load_catalog
@@ -109,6 +113,40 @@ async def build(path: Path, members: int) -> None:
         await _fill(session, members)
     await engine.dispose()
     partial.rename(path)
+
+
+@asynccontextmanager
+async def throwaway_postgres(admin_url: str, members: int) -> AsyncIterator[str]:
+    """A fresh PostgreSQL database filled like the SQLite base (built at ``0002``, the bot's start
+    migrates it), dropped on exit; yields its SQLAlchemy URL. ``admin_url`` names a database to
+    connect to for ``CREATE DATABASE`` (``postgresql://postgres@127.0.0.1:5432/postgres``)."""
+    admin = make_url(admin_url).set(drivername="postgresql+asyncpg")
+    name = f"waypoint_bench_{members}_{os.getpid()}"
+    target = admin.set(database=name)
+    server = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+    async with server.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        engine = create_async_engine(target)
+        async with engine.begin() as connection:
+            await connection.run_sync(_migrate_to_0002)
+        async with AsyncSession(engine) as session, session.begin():
+            await _fill(session, members)
+            await _catch_up_sequences(session)
+        await engine.dispose()
+        yield target.render_as_string(hide_password=False)
+    finally:
+        async with server.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await server.dispose()
+
+
+async def _catch_up_sequences(session: AsyncSession) -> None:
+    """Rows were inserted with explicit ids: move each id sequence past them (PostgreSQL)."""
+    for table in ("cohorts", "review_rounds", "review_groups"):
+        await session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        )
 
 
 def _migrate_to_0002(connection: Connection) -> None:

@@ -115,6 +115,8 @@ class WaypointBot(commands.Bot):
         try:
             await super().close()
         finally:
+            if self._services is not None:
+                self._services.review_rounds.shutdown()
             if self._engine is not None:
                 await self._engine.dispose()
                 self._engine = None

@@ -39,7 +39,9 @@ async def phase_numbers(
     """The phases of the roadmap typed in the ``roadmap`` option, by number."""
     bot: WaypointBot = interaction.client
     roadmap_key = getattr(interaction.namespace, "roadmap", None)
-    roadmap = bot.services.catalog.get(roadmap_key.strip().lower(), interaction.guild_id) if isinstance(roadmap_key, str) else None
+    if not isinstance(roadmap_key, str):
+        return []
+    roadmap = bot.services.catalog.get(roadmap_key.strip().lower(), interaction.guild_id)
     if roadmap is None:
         return []
     needle = str(current).strip().casefold()

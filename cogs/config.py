@@ -91,7 +91,8 @@ class ConfigCog(commands.Cog):
     ) -> None:
         assert interaction.guild is not None
         assert isinstance(interaction.user, discord.Member)
-        self._milestones.phase(interaction.guild.id, roadmap, phase)  # a wrong roadmap or phase is refused first
+        # A wrong roadmap or phase is refused first.
+        self._milestones.phase(interaction.guild.id, roadmap, phase)
         refusal = _milestones.configuration_refusal(
             role,
             interaction.guild.me,

@@ -4,6 +4,8 @@ A claim is a ``reminder_sends`` row, unique per (cohort, member, kind, week or r
 the service before anything is sent: a second process, a re-run job or a restart finds the row and
 sends nothing. Members are only considered while they are in the cohort, in the server
 (``present``) and have that kind of reminder on; a member who erased their data has no settings.
+``owns(guild_id)`` keeps a sharded process to the guilds its shards look after, as the other
+scheduled jobs do (``bot.scheduling.owns``): the other guilds' DMs are claimed by their own process.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from bot.reminders.rules import Kind
 from bot.reminders.views import OutgoingReminder
 
 Present = Callable[[int, int], bool]
+Owns = Callable[[int], bool]
+
+
+def every_guild(_guild_id: int) -> bool:
+    return True
 
 
 async def due_reviews(
-    repository: ReminderRepository, now: datetime, present: Present
+    repository: ReminderRepository, now: datetime, present: Present, owns: Owns = every_guild
 ) -> list[OutgoingReminder]:
     opted = await repository.opted_in(Kind.REVIEW)
     if not opted:
@@ -33,7 +40,7 @@ async def due_reviews(
         if not rules.review_reminder_due(review_round.due_at, now):
             continue
         cohort = await repository.cohort(review_round.cohort_id)
-        if cohort is None:
+        if cohort is None or not owns(cohort.guild_id):
             continue
         members = set(await repository.active_members(cohort.id))
         for user_id in await repository.members_without_review(review_round.id):
@@ -60,13 +67,17 @@ async def due_reviews(
 
 
 async def due_streaks(
-    repository: ReminderRepository, catalog: RoadmapCatalog, now: datetime, present: Present
+    repository: ReminderRepository,
+    catalog: RoadmapCatalog,
+    now: datetime,
+    present: Present,
+    owns: Owns = every_guild,
 ) -> list[OutgoingReminder]:
     opted = await repository.opted_in(Kind.STREAK)
     if not opted:
         return []
     found: list[OutgoingReminder] = []
-    guilds = {guild_id for guild_id, _ in opted}
+    guilds = {guild_id for guild_id, _ in opted if owns(guild_id)}
     for cohort in await repository.running_cohorts():
         if cohort.guild_id in guilds:
             found += await _streaks_in(repository, catalog, cohort, now, opted, present)

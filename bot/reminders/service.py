@@ -21,6 +21,7 @@ from bot.reminders.views import CalendarFile, CalendarState, OutgoingReminder, S
 log = logging.getLogger(__name__)
 
 Present = due.Present
+Owns = due.Owns
 
 
 class ReminderService:
@@ -82,13 +83,17 @@ class ReminderService:
 
     # --- the DMs that are due ------------------------------------------------------------------
 
-    async def claim_due(self, present: Present) -> list[OutgoingReminder]:
-        """Review and streak DMs due now, claimed (and committed) before the caller sends them."""
+    async def claim_due(self, present: Present, owns: Owns | None = None) -> list[OutgoingReminder]:
+        """Review and streak DMs due now, claimed (and committed) before the caller sends them.
+
+        ``owns(guild_id)`` (a sharded process) leaves other processes' guilds unclaimed.
+        """
         now = self._clock()
+        keep = owns or due.every_guild
         async with self._sessions.begin() as session:
             repository = ReminderRepository(session)
-            found = await due.due_reviews(repository, now, present)
-            found += await due.due_streaks(repository, self._catalog, now, present)
+            found = await due.due_reviews(repository, now, present, keep)
+            found += await due.due_streaks(repository, self._catalog, now, present, keep)
             return found
 
     async def claim_weekly(
@@ -103,13 +108,16 @@ class ReminderService:
                 return []
             return await due.due_weekly(repository, self._catalog, post, now, present, message_url)
 
-    async def claim_recent_weekly(self, present: Present) -> list[OutgoingReminder]:
+    async def claim_recent_weekly(self, present: Present, owns: Owns | None = None) -> list[OutgoingReminder]:
         """Weekly DMs of prompts still fresh that were not sent (the bot restarted in between)."""
         now = self._clock()
+        keep = owns or due.every_guild
         async with self._sessions.begin() as session:
             repository = ReminderRepository(session)
             found: list[OutgoingReminder] = []
             for post in await repository.latest_sent_prompts(now - rules.WEEKLY_LATE_LIMIT):
+                if not keep(post.guild_id):
+                    continue
                 found += await due.due_weekly(repository, self._catalog, post, now, present)
             return found
 

@@ -110,6 +110,20 @@ class PairingHistory:
             history._record(round_index, groups)
         return history
 
+    @classmethod
+    def from_meetings(cls, meetings: Iterable[tuple[int, int, int]]) -> PairingHistory:
+        """Build from ``(member, partner, round_index)`` items, one per pair per round they shared
+        a group (a trio gives three), in any order: what the database gives without grouping."""
+        history = cls()
+        first_round = None
+        for first, second, round_index in meetings:
+            history._note_meeting(first, second, round_index)
+            history._note_meeting(second, first, round_index)
+            if first_round is None or round_index < first_round:
+                first_round = round_index
+        history._first_round = first_round
+        return history
+
     def with_round(self, round_index: int, groups: Iterable[Sequence[int]]) -> PairingHistory:
         """A copy that also remembers one more round."""
         extended = PairingHistory()
@@ -170,6 +184,17 @@ class PairingResult:
             if user_id in group:
                 return group
         return None
+
+
+def pair_week(
+    candidates: Sequence[Candidate],
+    meetings: Sequence[tuple[int, int, int]],
+    round_index: int,
+    seed: int,
+) -> PairingResult:
+    """``make_groups`` from past meetings as the database lists them (see
+    ``PairingHistory.from_meetings``): plain data in and out, so it can run in a worker process."""
+    return make_groups(candidates, PairingHistory.from_meetings(meetings), round_index, seed)
 
 
 def daytime_overlap_minutes(offset_a: int | None, offset_b: int | None) -> int:
@@ -262,17 +287,35 @@ class _Problem:
         self.weight_age = self.weight_overlap * (n * DAYTIME_MINUTES + 1)
         self.weight_repeat = self.weight_age * (n * self.max_age + 1)
 
+        # Members with the same (offset, languages, phase) cost the same with anyone apart from
+        # the repeat tiers: local search asks for a million pair costs at 10,000 members, so the
+        # rest of the cost is computed once per pair of such profiles and kept.
+        profile_of: dict[tuple[int | None, frozenset[str], int | None], int] = {}
+        self.profile = [
+            profile_of.setdefault(key, len(profile_of))
+            for key in zip(self.offsets, self.languages, self.phases, strict=True)
+        ]
+        self._profile_count = len(profile_of)
+        self._likeness: dict[int, int] = {}
+
     def fresh(self, first: int, second: int) -> bool:
         return second not in self.last_met[first]
 
     def pair_cost(self, first: int, second: int) -> int:
-        cost = 0
+        key = self.profile[first] * self._profile_count + self.profile[second]
+        cost = self._likeness.get(key)
+        if cost is None:
+            cost = self._likeness[key] = self._likeness_cost(first, second)
         met_round = self.last_met[first].get(second)
-        if met_round is not None:
-            age = min(max(self.round_index - met_round, 1), self.max_age)
-            cost = self.weight_repeat + (self.max_age - age) * self.weight_age
+        if met_round is None:
+            return cost
+        age = min(max(self.round_index - met_round, 1), self.max_age)
+        return cost + self.weight_repeat + (self.max_age - age) * self.weight_age
+
+    def _likeness_cost(self, first: int, second: int) -> int:
+        """Tiers 3 and 4: daytime overlap, shared languages, phase gap."""
         overlap = daytime_overlap_minutes(self.offsets[first], self.offsets[second])
-        cost += (DAYTIME_MINUTES - overlap) * self.weight_overlap
+        cost = (DAYTIME_MINUTES - overlap) * self.weight_overlap
         shared = len(self.languages[first] & self.languages[second])
         cost += (SHARED_LANGUAGES_CAP - min(shared, SHARED_LANGUAGES_CAP)) * self.weight_language
         phase_a, phase_b = self.phases[first], self.phases[second]
@@ -650,8 +693,7 @@ def _pair_leftovers(problem: _Problem, leftovers: list[int]) -> Grouping:
     return pairs
 
 
-# The other ways to split two groups into the same shapes: indexes into their joined members.
-_PAIR_PAIR_SPLITS = (((0, 2), (1, 3)), ((0, 3), (1, 2)))
+# The other ways to split a trio and a pair into a trio and a pair: indexes into their joined members.
 _TRIO_PAIR_SPLITS = tuple(
     (trio, tuple(index for index in range(5) if index not in trio))
     for trio in combinations(range(5), 3)
@@ -709,11 +751,12 @@ class _LocalSearch:
         first, second = groups[first_index], groups[second_index]
         if len(first) < len(second):
             first_index, second_index, first, second = second_index, first_index, second, first
-        joined = first + second
-        splits = _TRIO_PAIR_SPLITS if len(first) == 3 else _PAIR_PAIR_SPLITS
         current = self.costs[first_index] + self.costs[second_index]
+        if len(first) == 2:  # two pairs, the common case: the two other splits, written out
+            return self._recombine_pairs(first_index, second_index, current)
+        joined = first + second
         best: tuple[int, int, tuple[int, ...], int, tuple[int, ...]] | None = None
-        for left_places, right_places in splits:
+        for left_places, right_places in _TRIO_PAIR_SPLITS:
             left = tuple(joined[place] for place in left_places)
             right = tuple(joined[place] for place in right_places)
             left_cost, right_cost = problem.group_cost(left), problem.group_cost(right)
@@ -726,6 +769,22 @@ class _LocalSearch:
         self._place(first_index, left, left_cost)
         self._place(second_index, right, right_cost)
         return True
+
+    def _recombine_pairs(self, first_index: int, second_index: int, current: int) -> bool:
+        """``_recombine`` for two pairs (a, b) and (c, d): (a, c) + (b, d), else (a, d) + (b, c)."""
+        (a, b), (c, d) = self.groups[first_index], self.groups[second_index]
+        cost = self.problem.pair_cost
+        ac, bd = cost(a, c), cost(b, d)
+        ad, bc = cost(a, d), cost(b, c)
+        if ac + bd < current and ac + bd <= ad + bc:
+            self._place(first_index, (a, c), ac)
+            self._place(second_index, (b, d), bd)
+            return True
+        if ad + bc < current:
+            self._place(first_index, (a, d), ad)
+            self._place(second_index, (b, c), bc)
+            return True
+        return False
 
     def _place(self, index: int, group: tuple[int, ...], cost: int) -> None:
         self.groups[index] = group

@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.db.models import (
     CheckpointCompletion,
     Cohort,
+    CohortMember,
     ReviewCompletion,
     ReviewGroup,
     ReviewGroupMember,
@@ -26,6 +29,17 @@ from bot.db.models import (
 
 # A (reviewer, reviewee) pair; None stands for a member who erased their data.
 ReviewPair = tuple[int | None, int | None]
+
+
+class PairingRow(NamedTuple):
+    """A participant as ``ReviewRounds`` needs them to build this week's candidates."""
+
+    user_id: int
+    active: bool
+    snoozed_until_week: int | None
+    missed_streak: int
+    timezone: str | None
+    languages: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +87,35 @@ class ReviewRepository:
             .order_by(ReviewParticipant.user_id)
         )
         return (await self._session.scalars(statement)).all()
+
+    async def pairing_rows(self, cohort_id: int) -> list[PairingRow]:
+        """Participants who are still members of the cohort, with only what pairing reads
+        (plain rows, not entities: a 10,000-member cohort loaded as objects took a second)."""
+        statement = (
+            select(
+                ReviewParticipant.user_id,
+                ReviewParticipant.active,
+                ReviewParticipant.snoozed_until_week,
+                ReviewParticipant.missed_streak,
+                ReviewParticipant.timezone,
+                ReviewParticipant.languages,
+            )
+            .join(
+                CohortMember,
+                and_(
+                    CohortMember.cohort_id == ReviewParticipant.cohort_id,
+                    CohortMember.user_id == ReviewParticipant.user_id,
+                    CohortMember.left_at.is_(None),
+                ),
+            )
+            .where(ReviewParticipant.cohort_id == cohort_id)
+            .order_by(ReviewParticipant.user_id)
+        )
+        return [PairingRow(*row) for row in await self._session.execute(statement)]
+
+    async def participant_count(self, cohort_id: int) -> int:
+        statement = select(func.count()).where(ReviewParticipant.cohort_id == cohort_id)
+        return int(await self._session.scalar(statement) or 0)
 
     async def participants_by_user(
         self, cohort_id: int, user_ids: Iterable[int]
@@ -143,32 +186,23 @@ class ReviewRepository:
 
     # --- rounds and groups -------------------------------------------------------------------
 
-    async def past_pairings(self, cohort_id: int, week: int) -> list[tuple[int, list[tuple[int, ...]]]]:
-        """(week, known members of each group) for the cohort's rounds before ``week``.
+    async def past_meetings(self, cohort_id: int, week: int) -> list[tuple[int, int, int]]:
+        """(member, partner, week) for every pair who shared a group in the cohort's rounds
+        before ``week``: only what pairing needs, paired up by the database in one query.
 
-        Only what pairing needs, streamed in partitions so the event loop keeps answering
-        commands while a long history loads. Erased seats are left out: they pair with nobody.
+        Erased seats are left out: they pair with nobody. Fetched at once (the driver reads the
+        rows off the event loop) rather than streamed, so the loop is not woken per partition.
         """
+        seat, partner = aliased(ReviewGroupMember), aliased(ReviewGroupMember)
         statement = (
-            select(ReviewRound.week, ReviewGroupMember.group_id, ReviewGroupMember.user_id)
-            .join(ReviewGroup, ReviewGroup.id == ReviewGroupMember.group_id)
-            .join(ReviewRound, ReviewRound.id == ReviewGroup.round_id)
-            .where(
-                ReviewRound.cohort_id == cohort_id,
-                ReviewRound.week < week,
-                ReviewGroupMember.user_id.is_not(None),
-            )
+            select(seat.user_id, partner.user_id, ReviewRound.week)
+            .select_from(ReviewRound)
+            .join(ReviewGroup, ReviewGroup.round_id == ReviewRound.id)
+            .join(seat, seat.group_id == ReviewGroup.id)
+            .join(partner, and_(partner.group_id == ReviewGroup.id, partner.user_id > seat.user_id))
+            .where(ReviewRound.cohort_id == cohort_id, ReviewRound.week < week)
         )
-        groups: dict[int, tuple[int, list[int]]] = {}
-        result = await self._session.stream(statement.execution_options(yield_per=_STREAM_ROWS))
-        async for partition in result.partitions():
-            for round_week, group_id, user_id in partition:
-                if user_id is not None:  # filtered above; the column type allows None
-                    groups.setdefault(group_id, (round_week, []))[1].append(user_id)
-        by_week: dict[int, list[tuple[int, ...]]] = defaultdict(list)
-        for round_week, members in groups.values():
-            by_week[round_week].append(tuple(members))
-        return sorted(by_week.items())
+        return [tuple(row) for row in await self._session.execute(statement)]  # type: ignore[misc]
 
     async def round_for_week(self, cohort_id: int, week: int) -> ReviewRound | None:
         statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id, ReviewRound.week == week)
@@ -184,16 +218,27 @@ class ReviewRepository:
         self._session.add(review_round)
 
     async def add_groups(self, guild_id: int, round_id: int, groups: Sequence[Sequence[int]]) -> None:
-        """Store groups and their seats in two bulk inserts (one statement each, not one per group)."""
+        """Store groups and their seats: two plain bulk inserts and one read of the new ids.
+
+        The round is claimed by the caller, so its groups with the highest ids are the ones just
+        inserted, in insertion order. (``RETURNING`` with ordered parameters cost three times as
+        much at 10,000 members, all of it while SQLite's writer was held.)
+        """
         if not groups:
             return
-        statement = insert(ReviewGroup).returning(ReviewGroup.id, sort_by_parameter_order=True)
-        group_ids = await self._session.scalars(
-            statement, [{"guild_id": guild_id, "round_id": round_id} for _ in groups]
+        await self._session.execute(
+            insert(ReviewGroup), [{"guild_id": guild_id, "round_id": round_id} for _ in groups]
         )
+        newest = (
+            select(ReviewGroup.id)
+            .where(ReviewGroup.round_id == round_id)
+            .order_by(ReviewGroup.id.desc())
+            .limit(len(groups))
+        )
+        group_ids = list(reversed((await self._session.scalars(newest)).all()))
         seats = [
             {"guild_id": guild_id, "group_id": group_id, "user_id": user_id}
-            for group_id, members in zip(group_ids.all(), groups, strict=True)
+            for group_id, members in zip(group_ids, groups, strict=True)
             for user_id in members
         ]
         await self._session.execute(insert(ReviewGroupMember), seats)
@@ -287,10 +332,12 @@ class ReviewRepository:
     async def round_contents(self, round_id: int) -> tuple[list[StoredGroup], frozenset[ReviewPair]]:
         """A round's groups and its recorded (reviewer, reviewee) pairs; None for a former member."""
         groups = (await self.groups_of([round_id]))[round_id]
+        statement = select(ReviewCompletion.reviewer_id, ReviewCompletion.reviewee_id).where(
+            ReviewCompletion.round_id == round_id,
+            or_(ReviewCompletion.reviewer_id.is_not(None), ReviewCompletion.reviewee_id.is_not(None)),
+        )
         reviews = frozenset(
-            (completion.reviewer_id, completion.reviewee_id)
-            for completion in await self.completions_of([round_id])
-            if completion.reviewer_id is not None or completion.reviewee_id is not None
+            (reviewer, reviewee) for reviewer, reviewee in await self._session.execute(statement)
         )
         return groups, reviews
 
@@ -336,6 +383,11 @@ class ReviewRepository:
     def add_completion(self, completion: ReviewCompletion) -> None:
         self._session.add(completion)
 
+    async def completion_count(self, round_id: int) -> int:
+        """How many reviews the round has: a cheap check that its contents did not change."""
+        statement = select(func.count()).where(ReviewCompletion.round_id == round_id)
+        return int(await self._session.scalar(statement) or 0)
+
     async def completions_of(self, round_ids: Iterable[int]) -> Sequence[ReviewCompletion]:
         wanted = list(round_ids)
         if not wanted:
@@ -348,8 +400,6 @@ class ReviewRepository:
         return (await self._session.scalars(statement)).all()
 
 
-# Rows fetched per partition when streaming a cohort's history.
-_STREAM_ROWS = 20_000
 # Members per IN list: well under every driver's limit on bound parameters.
 _CHUNK = 500
 

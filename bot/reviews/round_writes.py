@@ -12,13 +12,14 @@ held it for seconds and members' ``/checkpoint done`` timed out behind it, so a 
    releases the announcement claim, which makes the round publishable;
 3. on any failure while filling, deleted again (its groups cascade), so a retry pairs afresh.
 
-Closing a round is one transaction: the close is claimed, the round's seats and reviews are read
-with two queries, and the streaks change with bulk updates rather than one row at a time.
+Closing a round reads its seats and reviews first (no lock), then one short transaction claims the
+close and changes the streaks with bulk updates rather than one row at a time.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +29,7 @@ from bot.cohorts.repository import CohortRepository
 from bot.db.models import Cohort, ReviewRound
 from bot.reviews.claims import RoundClaims, filling_marker
 from bot.reviews.pairing import PairingResult
-from bot.reviews.repository import ReviewRepository
+from bot.reviews.repository import ReviewPair, ReviewRepository, StoredGroup
 from bot.reviews.rules import MISSED_ROUNDS_LIMIT, REVIEW_WINDOW, without_review_by_group
 from bot.reviews.views import AutoSnoozed
 
@@ -81,28 +82,50 @@ async def store_round(
     return round_id
 
 
-async def close_round(session: AsyncSession, round_id: int, now: datetime) -> list[AutoSnoozed]:
-    """Close a round once (a claimed row) and update the streaks of its paired members."""
-    repository = ReviewRepository(session)
-    if not await RoundClaims(repository.session).claim_close(round_id, now):
-        return []
-    review_round = await repository.round_by_id(round_id)
-    assert review_round is not None  # we just closed it
-    groups, reviews = await repository.round_contents(round_id)
+async def close_round(
+    sessions: async_sessionmaker[AsyncSession], round_id: int, now: datetime
+) -> list[AutoSnoozed]:
+    """Close a round once (a claimed row) and update the streaks of its paired members.
+
+    The round's seats and reviews are read before the writing transaction starts, so the writer
+    is held only for the claim and the bulk updates. A review recorded in between is noticed by
+    its count, and the contents are then read again inside the transaction.
+    """
+    async with sessions() as session:
+        repository = ReviewRepository(session)
+        review_round = await repository.round_by_id(round_id)
+        if review_round is None or review_round.closed_at is not None:
+            return []
+        cohort = await CohortRepository(session).by_id(review_round.cohort_id)
+        assert cohort is not None  # rounds are deleted with their cohort
+        seen = await repository.completion_count(round_id)
+        contents = await repository.round_contents(round_id)
+    async with sessions.begin() as session:
+        repository = ReviewRepository(session)
+        if not await RoundClaims(repository.session).claim_close(round_id, now):
+            return []
+        if await repository.completion_count(round_id) != seen:
+            contents = await repository.round_contents(round_id)
+        reviewed, missed = _streak_changes(*contents)
+        await repository.update_streaks(cohort.id, reviewed, missed)
+        snoozed_ids = await repository.snooze_for_misses(cohort.id, missed, MISSED_ROUNDS_LIMIT)
+    log.info(
+        "cohort=%s week=%s closed: %d of %d members recorded no review",
+        cohort.id,
+        review_round.week,
+        len(missed),
+        len(missed) + len(reviewed),
+    )
+    return [AutoSnoozed(cohort.guild_id, cohort.id, cohort.name, user_id) for user_id in snoozed_ids]
+
+
+def _streak_changes(
+    groups: Sequence[StoredGroup], reviews: Collection[ReviewPair]
+) -> tuple[list[int], list[int]]:
+    """(members who recorded a review, members who missed) among the round's paired members."""
     paired = [group for group in groups if len(group.member_ids) + group.former >= 2]
     missing = without_review_by_group([(group.member_ids, group.former) for group in paired], reviews)
     missed = sorted({user_id for members in missing for user_id in members})
     missed_set = set(missed)
     reviewed = [user_id for group in paired for user_id in group.member_ids if user_id not in missed_set]
-    await repository.update_streaks(review_round.cohort_id, reviewed, missed)
-    snoozed_ids = await repository.snooze_for_misses(review_round.cohort_id, missed, MISSED_ROUNDS_LIMIT)
-    cohort = await CohortRepository(session).by_id(review_round.cohort_id)
-    assert cohort is not None  # rounds are deleted with their cohort
-    log.info(
-        "cohort=%s week=%s closed: %d of %d members recorded no review",
-        review_round.cohort_id,
-        review_round.week,
-        len(missed),
-        len(missed) + len(reviewed),
-    )
-    return [AutoSnoozed(review_round.guild_id, cohort.id, cohort.name, user_id) for user_id in snoozed_ids]
+    return reviewed, missed

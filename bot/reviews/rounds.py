@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.cohorts.repository import CohortRepository, MemberRepository
+from bot.cohorts.repository import CohortRepository
 from bot.cohorts.resolve import cohort_named, cohort_week, review_slot, roadmap_of
 from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, ReviewRound
 from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError
 from bot.reviews.claims import RoundClaims, is_filling
-from bot.reviews.pairing import Candidate, PairingHistory, make_groups
+from bot.reviews.pairing import Candidate, PairingResult, pair_week
 from bot.reviews.repository import ReviewRepository
 from bot.reviews.round_writes import close_round, store_round
 from bot.reviews.rules import (
@@ -46,9 +49,11 @@ from bot.reviews.views import AutoSnoozed, ReminderBatch, RoundOutcome, RoundVie
 
 log = logging.getLogger(__name__)
 
-# Above this many candidates the pairing search runs in a worker thread (about a second for 2,000),
+# Above this many candidates the pairing search runs in a worker thread, and above the second
+# number in a worker process (the history is built there too: a second or more at 10,000 members),
 # so the event loop keeps answering commands and heartbeats meanwhile.
 PAIRING_IN_THREAD_ABOVE = 100
+PAIRING_IN_PROCESS_ABOVE = 1_000
 # A claim to post an announcement or open a thread that was never confirmed this long after it
 # was made belongs to a process that stopped mid-post: another may take it over.
 STALE_PUBLISH_CLAIM = timedelta(minutes=10)
@@ -58,6 +63,7 @@ FILL_WAIT_POLL = timedelta(milliseconds=50)
 FILL_WAIT_POLLS = 600
 
 InGuild = Callable[[int], bool]
+Owns = Callable[[int], bool]  # guild id -> this process's shards hold it (``Scheduling.owns``)
 
 
 class ReviewRounds:
@@ -69,6 +75,7 @@ class ReviewRounds:
         self._sessions = sessions
         self._catalog = catalog
         self._clock = clock
+        self._pairing_process: ProcessPoolExecutor | None = None
 
     # --- running a round -----------------------------------------------------------------------
 
@@ -108,16 +115,17 @@ class ReviewRounds:
         existing = await self._view_of_week(cohort, week)
         if existing is not None:
             return RoundOutcome(existing, created=False)
+        async with self._sessions() as session:
+            large = await ReviewRepository(session).participant_count(cohort.id) > PAIRING_IN_PROCESS_ABOVE
+        if large:
+            self._start_worker()
         # Close what is due first, so members who just missed a third round are not paired.
         auto_snoozed = tuple(await self._close_due(now, cohort.id))
         async with self._sessions() as session:
             candidates = await self._candidates(session, cohort, week, now, in_guild)
-            history = await _history(ReviewRepository(session), cohort.id, week)
+            meetings = await ReviewRepository(session).past_meetings(cohort.id, week)
         seed = round_seed(cohort.id, week)
-        if len(candidates) > PAIRING_IN_THREAD_ABOVE:
-            result = await asyncio.to_thread(make_groups, candidates, history, week, seed)
-        else:
-            result = make_groups(candidates, history, week, seed)
+        result = await self._pair(candidates, meetings, week, seed)
         round_id = await store_round(self._sessions, cohort, week, seed, now, result)
         if round_id is None:  # another process paired this week first: show its round
             existing = await self._view_of_week(cohort, week)
@@ -135,6 +143,43 @@ class ReviewRounds:
         )
         return RoundOutcome(await self._view_of_week(cohort, week) or _gone(), True, auto_snoozed)
 
+    async def _pair(
+        self, candidates: list[Candidate], meetings: list[tuple[int, int, int]], week: int, seed: int
+    ) -> PairingResult:
+        """Pair the week; a large one in the worker process, so the event loop keeps the GIL
+        and members' commands keep answering while it runs (seconds at 10,000 members)."""
+        if len(candidates) > PAIRING_IN_PROCESS_ABOVE:
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(self._worker(), pair_week, candidates, meetings, week, seed)
+            except BrokenProcessPool:  # the process could not start or was killed: pair here
+                log.warning("the pairing process stopped; pairing this round in a thread")
+                self.shutdown()
+        if len(candidates) > PAIRING_IN_THREAD_ABOVE:
+            return await asyncio.to_thread(pair_week, candidates, meetings, week, seed)
+        return pair_week(candidates, meetings, week, seed)
+
+    def _worker(self) -> ProcessPoolExecutor:
+        """One pairing process, started on the first large round and kept for the next ones."""
+        if self._pairing_process is None:
+            self._pairing_process = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pairing_process
+
+    def _start_worker(self) -> None:
+        """Start the pairing process now, so it is ready when the round has read its rows."""
+        try:
+            self._worker().submit(int)
+        except BrokenProcessPool:  # ``_pair`` falls back to a thread
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the pairing process, if one was started (the bot's ``close``)."""
+        if self._pairing_process is not None:
+            self._pairing_process.shutdown(wait=False, cancel_futures=True)
+            self._pairing_process = None
+
     async def _view_of_week(self, cohort: Cohort, week: int) -> RoundView | None:
         """The week's round as stored; one that another run is still filling is waited for
         (briefly), so nobody publishes a round without all its groups."""
@@ -148,17 +193,19 @@ class ReviewRounds:
             await asyncio.sleep(FILL_WAIT_POLL.total_seconds())
         raise ConflictError("This week's round is still being paired: try again in a minute.")
 
-    async def _close_due(self, now: datetime, cohort_id: int | None = None) -> list[AutoSnoozed]:
+    async def _close_due(
+        self, now: datetime, cohort_id: int | None = None, owns: Owns | None = None
+    ) -> list[AutoSnoozed]:
         """Close the rounds due by ``now``, each in its own short transaction."""
         async with self._sessions() as session:
             due = [
                 review_round.id
                 for review_round in await ReviewRepository(session).open_rounds_due_by(now, cohort_id)
+                if owns is None or owns(review_round.guild_id)
             ]
         snoozed: list[AutoSnoozed] = []
         for round_id in due:
-            async with self._sessions.begin() as session:
-                snoozed.extend(await close_round(session, round_id, now))
+            snoozed.extend(await close_round(self._sessions, round_id, now))
         return snoozed
 
     async def _candidates(
@@ -166,15 +213,11 @@ class ReviewRounds:
     ) -> list[Candidate]:
         """Who can be paired this week: opted in, not snoozed, in the cohort and the server."""
         repository = ReviewRepository(session)
-        members = {member.user_id for member in await MemberRepository(session).active_in(cohort.id)}
         eligible = [
-            participant
-            for participant in await repository.participants(cohort.id)
-            if is_available(
-                participant.active, participant.snoozed_until_week, participant.missed_streak, week
-            )
-            and participant.user_id in members
-            and in_guild(participant.user_id)
+            row
+            for row in await repository.pairing_rows(cohort.id)
+            if is_available(row.active, row.snoozed_until_week, row.missed_streak, week)
+            and in_guild(row.user_id)
         ]
         if not eligible:
             raise ConflictError(
@@ -188,14 +231,16 @@ class ReviewRounds:
             for checkpoint in phase.checkpoints
         }
         done = await repository.phase_counts(cohort.id, phase_of_key)
+        offsets = {zone: utc_offset_minutes(zone, now) for zone in {row.timezone for row in eligible}}
+        languages = {text: frozenset(split_languages(text)) for text in {row.languages for row in eligible}}
         return [
             Candidate(
-                user_id=participant.user_id,
-                utc_offset_minutes=utc_offset_minutes(participant.timezone, now),
-                languages=frozenset(split_languages(participant.languages)),
-                phase_index=phase_index_from_counts(roadmap, done.get(participant.user_id, {})),
+                user_id=row.user_id,
+                utc_offset_minutes=offsets[row.timezone],
+                languages=languages[row.languages],
+                phase_index=phase_index_from_counts(roadmap, done.get(row.user_id, {})),
             )
-            for participant in eligible
+            for row in eligible
         ]
 
     async def cohorts_missing_their_round(self, grace: timedelta) -> list[int]:
@@ -280,17 +325,27 @@ class ReviewRounds:
 
     # --- closing and reminders -----------------------------------------------------------------
 
-    async def close_due_rounds(self) -> list[AutoSnoozed]:
-        """Close every round past its due date and update missed-round streaks (idempotent)."""
-        return await self._close_due(self._clock())
+    async def close_due_rounds(self, owns: Owns | None = None) -> list[AutoSnoozed]:
+        """Close every round past its due date and update missed-round streaks (idempotent).
 
-    async def claim_due_reminders(self) -> list[ReminderBatch]:
-        """Rounds due within two days whose reminder has not gone out; each is claimed once."""
+        ``owns(guild_id)`` keeps a sharded process to its own guilds: the process that closes a
+        round is the one whose member cache can tell the auto-snoozed members.
+        """
+        return await self._close_due(self._clock(), owns=owns)
+
+    async def claim_due_reminders(self, owns: Owns | None = None) -> list[ReminderBatch]:
+        """Rounds due within two days whose reminder has not gone out; each is claimed once.
+
+        ``owns(guild_id)`` (a sharded process) leaves the other processes' rounds unclaimed, so
+        each reminder is claimed and posted by the process whose shard holds its guild.
+        """
         now = self._clock()
         batches: list[ReminderBatch] = []
         async with self._sessions.begin() as session:
             repository = ReviewRepository(session)
             for review_round in await repository.rounds_needing_reminder(now + REMINDER_LEAD, now):
+                if owns is not None and not owns(review_round.guild_id):
+                    continue
                 if not reminder_is_due(review_round.due_at, now):
                     continue
                 if not await RoundClaims(repository.session).claim_reminder(review_round.id, now):
@@ -306,11 +361,6 @@ class ReviewRounds:
                 )
                 batches.append(ReminderBatch(view, pending))
         return batches
-
-
-async def _history(repository: ReviewRepository, cohort_id: int, week: int) -> PairingHistory:
-    """Who met whom in the cohort's rounds before ``week`` (one streamed query)."""
-    return PairingHistory.from_rounds(await repository.past_pairings(cohort_id, week))
 
 
 def _gone() -> RoundView:

@@ -115,8 +115,9 @@ class RemindCog(commands.Cog):
 
     async def sweep(self) -> None:
         """Review and streak DMs that are due, and weekly DMs a restart left unsent."""
-        due = await self._reminders.claim_due(self._present)
-        due += await self._reminders.claim_recent_weekly(self._present)
+        owns = self._bot.scheduling.owns
+        due = await self._reminders.claim_due(self._present, owns)
+        due += await self._reminders.claim_recent_weekly(self._present, owns)
         await self.send_all(due)
 
     @commands.Cog.listener("on_waypoint_prompt_posted")

@@ -152,7 +152,7 @@ class ReviewJobs(commands.Cog):
                 log.exception("catching up the review round failed for cohort=%s", cohort_id)
 
     async def _close_due_rounds(self) -> None:
-        await self.tell_auto_snoozed(await self._rounds.close_due_rounds())
+        await self.tell_auto_snoozed(await self._rounds.close_due_rounds(self._bot.scheduling.owns))
 
     async def _finish_posts(self) -> None:
         for view in await self._rounds.unpublished_rounds():
@@ -163,7 +163,7 @@ class ReviewJobs(commands.Cog):
                 await self.publish(guild, view, first_time=view.announcement_message_id is None)
 
     async def _send_reminders(self) -> None:
-        for batch in await self._rounds.claim_due_reminders():
+        for batch in await self._rounds.claim_due_reminders(self._bot.scheduling.owns):
             await self._remind(batch)
 
     # --- posting -------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class ReviewJobs(commands.Cog):
             if guild is not None:
                 target = await self._thread_or_channel(guild, group.thread_id, batch.round.channel_id)
             else:
-                # Claimed here for a guild another shard holds: the REST API reaches it all the same.
+                # This process's guild, not in the cache yet: the REST API reaches it all the same.
                 target = self._bot.get_partial_messageable(
                     group.thread_id or batch.round.channel_id, guild_id=batch.round.guild_id
                 )

@@ -4,13 +4,16 @@ and what a partner's record looks like after the other member erased their data.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.container import Services
 from bot.db.engine import create_sessionmaker
 from bot.db.models import ReviewParticipant
+from bot.reviews.repository import ReviewRepository
 from bot.reviews.rounds import STALE_PUBLISH_CLAIM
 from tests.db.conftest import FakeClock
 from tests.db.test_reviews import ALICE, BOB, CAROL, DAVE, GUILD, _cohort, _opted_in, everyone
@@ -93,3 +96,34 @@ async def test_a_partner_who_erased_their_data_is_a_former_member(
     async with create_sessionmaker(engine)() as session:
         participant = await session.scalar(select(ReviewParticipant).where(ReviewParticipant.user_id == BOB))
         assert participant is not None and participant.missed_streak == 0
+
+
+async def test_a_review_recorded_while_a_round_closes_still_counts(
+    services: Services, clock: FakeClock, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing reads the round before it takes the writer: a review recorded in between (after the
+    read, before the close is claimed) is seen by its count and keeps the reviewer's streak."""
+    await _cohort(services)
+    await _opted_in(services, [ALICE, BOB])
+    await services.review_rounds.run_round(GUILD, "Spring", everyone)
+    clock.advance(days=7, seconds=1)
+    read = ReviewRepository.round_contents
+    calls = 0
+
+    async def read_then_review(self: ReviewRepository, round_id: int) -> Any:
+        nonlocal calls
+        calls += 1
+        contents = await read(self, round_id)
+        if calls == 1:  # the late review lands between the read and the claim
+            await services.reviews.record_done(GUILD, ALICE, BOB)
+        return contents
+
+    monkeypatch.setattr(ReviewRepository, "round_contents", read_then_review)
+    await services.review_rounds.close_due_rounds()
+
+    assert calls == 2  # read again inside the closing transaction
+    async with create_sessionmaker(engine)() as session:
+        streaks = dict(
+            (await session.execute(select(ReviewParticipant.user_id, ReviewParticipant.missed_streak))).all()
+        )
+    assert streaks == {ALICE: 0, BOB: 1}

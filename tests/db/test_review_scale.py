@@ -8,13 +8,16 @@ replaced, erased partners (NULL seats and reviews) included.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.container import Services
 from bot.db.models import Cohort, ReviewGroup, ReviewRound
-from bot.reviews import queries, round_writes
+from bot.reviews import queries, round_writes, rounds
 from bot.reviews.pairing import Candidate, PairingHistory, make_groups
 from bot.reviews.repository import ReviewRepository, StoredGroup
 from bot.reviews.rules import member_phase_index, round_seed, utc_offset_minutes
@@ -82,6 +85,40 @@ async def test_a_round_written_in_batches_stores_the_seeded_weeks_groups(
             stored = await ReviewRepository(session).round_by_id(outcome.round.id)
         assert stored is not None and stored.announcement_message_id is None
         await _next_week(services, clock)
+
+
+async def test_a_large_week_paired_in_the_worker_process_gets_the_same_groups(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``PAIRING_IN_PROCESS_ABOVE`` candidates the history is built and the week paired in
+    a worker process; the groups are those the pairing gives in this process."""
+    monkeypatch.setattr(rounds, "PAIRING_IN_PROCESS_ABOVE", 0)
+    await _cohort(services)
+    await _opted_in(services, MEMBERS)
+    try:
+        for week in (1, 2):
+            expected = await _expected_groups(services, clock, week)
+            outcome = await services.review_rounds.run_round(GUILD, "Spring", everyone)
+            assert outcome.created and sorted(group.member_ids for group in outcome.round.groups) == expected
+            await _next_week(services, clock)
+    finally:
+        services.review_rounds.shutdown()
+
+
+async def test_a_pairing_process_that_cannot_run_falls_back_to_a_thread(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken(ThreadPoolExecutor):
+        def submit(self, *_args: object, **_kwargs: object) -> Any:
+            raise BrokenProcessPool("killed")
+
+    monkeypatch.setattr(rounds, "PAIRING_IN_PROCESS_ABOVE", 0)
+    monkeypatch.setattr(rounds.ReviewRounds, "_worker", lambda _self: Broken())
+    await _cohort(services)
+    await _opted_in(services, MEMBERS)
+    expected = await _expected_groups(services, clock, 1)
+    outcome = await services.review_rounds.run_round(GUILD, "Spring", everyone)
+    assert outcome.created and sorted(group.member_ids for group in outcome.round.groups) == expected
 
 
 @pytest.mark.usefixtures("small_batches")

@@ -461,3 +461,31 @@ def test_with_round_returns_a_new_history_and_leaves_the_old_one_alone() -> None
     assert after.times_met(1, 2) == 2
     assert before.last_met(1, 3) is None
     assert before.times_met(1, 2) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rounds=st.lists(
+        st.tuples(
+            st.integers(1, 30),
+            st.lists(st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True), max_size=5),
+        ),
+        max_size=6,
+    )
+)
+def test_a_history_from_the_databases_meetings_equals_one_from_whole_rounds(
+    rounds: list[tuple[int, list[list[int]]]],
+) -> None:
+    """The round path loads (member, partner, week) rows; the history must be the same."""
+    meetings = [
+        (first, second, week)
+        for week, groups in rounds
+        for group in groups
+        for first, second in combinations(sorted(group), 2)
+    ]
+    grouped = PairingHistory.from_rounds(rounds)
+    paired = PairingHistory.from_meetings(reversed(meetings))
+    assert paired.first_round == grouped.first_round
+    for first, second in combinations(range(1, 13), 2):
+        assert paired.last_met(first, second) == grouped.last_met(first, second)
+        assert paired.times_met(second, first) == grouped.times_met(second, first)
