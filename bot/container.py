@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.content import RoadmapCatalog
 from bot.db.engine import create_sessionmaker
 from bot.exports.service import ExportService
+from bot.momentum.service import MomentumService
 from bot.privacy.service import PrivacyService
 from bot.progress.service import ProgressService
 from bot.prompts.service import PromptService
@@ -40,6 +41,7 @@ class Services:
     review_rounds: ReviewRounds
     review_schedule: ReviewSchedule
     reminders: ReminderService
+    momentum: MomentumService
 
 
 def build_services(
@@ -64,4 +66,5 @@ def build_services(
         review_rounds=ReviewRounds(sessions, catalog, clock),
         review_schedule=ReviewSchedule(sessions, clock),
         reminders=ReminderService(sessions, catalog, clock),
+        momentum=MomentumService(sessions, clock),
     )

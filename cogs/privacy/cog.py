@@ -11,17 +11,19 @@ import contextlib
 import io
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.exports.formats import ExportFormat, export_filename, fit_to_limit
+from bot.momentum.service import MomentumService
 from bot.privacy.service import PURGE_GRACE, PrivacyService
 from bot.replies import edit_post, edit_reply, reply
 from cogs._checks import answered
 from cogs._ui import ERROR_COLOUR
+from cogs.leaderboard.render import visibility_text
 from cogs.privacy.render import (
     ALREADY_ANSWERED,
     FORGET_ME_WARNING,
@@ -91,9 +93,10 @@ class ForgetMeView(discord.ui.View):
 
 
 class PrivacyCog(commands.Cog):
-    def __init__(self, bot: WaypointBot, privacy: PrivacyService) -> None:
+    def __init__(self, bot: WaypointBot, privacy: PrivacyService, momentum: MomentumService) -> None:
         self._bot = bot
         self._privacy = privacy
+        self._momentum = momentum
 
     privacy = app_commands.Group(
         name="privacy", description="See or delete what Waypoint stores about you", guild_only=True
@@ -148,6 +151,20 @@ class PrivacyCog(commands.Cog):
         )
         await reply(interaction, embed=embed, view=view)
         view.message = await interaction.original_response()
+
+    @privacy.command(
+        name="leaderboard", description="Show or hide yourself on leaderboards and streak highlights"
+    )
+    @app_commands.describe(choice="show (the default) or hide")
+    @answered
+    async def leaderboard(
+        self, interaction: discord.Interaction[Any], choice: Literal["show", "hide"]
+    ) -> None:
+        assert interaction.guild is not None
+        change = await self._momentum.set_visibility(
+            interaction.guild.id, interaction.user.id, choice == "hide"
+        )
+        await reply(interaction, visibility_text(change))
 
     @commands.Cog.listener("on_member_remove")
     async def record_departure(self, member: discord.Member) -> None:
