@@ -21,6 +21,7 @@ TIE_NOTE = (
     "One point per checkpoint done and per review given; on a tie, whoever got there first ranks higher."
 )
 PERIOD_WORDS = {PeriodKind.WEEK: "this week", PeriodKind.MONTH: "this month", PeriodKind.ALL: "so far"}
+WITHIN = {PeriodKind.WEEK: " this week", PeriodKind.MONTH: " this month", PeriodKind.ALL: ""}
 
 Names = Callable[[int, str], str]  # (user id, stored name) -> the name to show
 
@@ -58,7 +59,7 @@ def standing_line(board: Board) -> str | None:
     if not me.in_cohort or me.hidden or not board.started:
         return None
     if me.rank is None:
-        return f"You have no points {PERIOD_WORDS[board.key.kind]} yet: mark a checkpoint or record a review."
+        return f"You have no points{WITHIN[board.key.kind]} yet: mark a checkpoint done or record a review."
     return (
         f"You're **#{me.rank}** of {board.listed} with {counted(me.points, 'point')}"
         f" ({why(me.checkpoints, me.reviews)})."
@@ -71,8 +72,8 @@ def board_embed(board: Board, user_id: int, names: Names) -> discord.Embed:
         description = "The cohort hasn't started yet: the first week's board opens on its first day."
     elif not board.entries:
         description = (
-            f"Nobody is on the board {PERIOD_WORDS[board.key.kind]} yet. Mark a checkpoint done or"
-            " record a review to be the first."
+            f"Nobody has points{WITHIN[board.key.kind]} yet. Mark a checkpoint done or record a review"
+            " to be the first."
         )
     else:
         description = "\n".join(
