@@ -21,7 +21,13 @@ from tests.behaviour.world import World, build_world, text_of
 
 NEW_YORK = "America/New_York"
 WEEK_1_END = datetime(2026, 1, 8, 5, tzinfo=UTC)
-KEYS = ("python-oop-async", "crud-api", "postgres-queries-indexing", "aws-free-tier-deploy", "api-authentication")
+KEYS = (
+    "python-oop-async",
+    "crud-api",
+    "postgres-queries-indexing",
+    "aws-free-tier-deploy",
+    "api-authentication",
+)
 
 
 @pytest.fixture
@@ -171,7 +177,9 @@ async def test_undo_takes_the_point_away(world: World) -> None:
 # --- hidden members, forget-me, isolation --------------------------------------------------------
 
 
-async def test_hidden_members_are_left_out_not_blanked_and_hear_their_own_score_privately(world: World) -> None:
+async def test_hidden_members_are_left_out_not_blanked_and_hear_their_own_score_privately(
+    world: World,
+) -> None:
     await done(world, world.alice, KEYS[0])
     await done(world, world.alice, KEYS[1])
     await done(world, world.bob, KEYS[0])
@@ -249,7 +257,9 @@ def streak_field(result: Any) -> str:
 
 async def test_streaks_are_built_week_by_week_warned_and_broken(world: World) -> None:
     await done(world, world.alice, KEYS[0])  # week 1
-    assert "1 week in a row (this week counts)" in streak_field(await world.alice.slash(world.channel, "progress"))
+    assert "1 week in a row (this week counts)" in streak_field(
+        await world.alice.slash(world.channel, "progress")
+    )
 
     await advance_to(world, WEEK_1_END + timedelta(days=1))  # week 2, nothing yet
     still = streak_field(await world.alice.slash(world.channel, "progress"))
