@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import random
 import sys
@@ -125,10 +126,8 @@ async def service_run(path: Path, members: int, samples: int) -> None:
             listed[kind.value] = board.listed
             if board.me.rank is not None:
                 ranks[kind.value].append(board.me.rank)
-        try:
+        with contextlib.suppress(DomainError):  # one of the members who left: /progress refuses them too
             times["streak"].append(await bench_scale.timed(services.momentum.streak(GUILD, user, COHORT)))
-        except DomainError:
-            pass  # one of the members who left: /progress refuses them too
     async with services.sessions() as session:
         counters = await session.scalar(bench_scale_count())
     await engine.dispose()
