@@ -484,6 +484,10 @@ Index(
 )
 
 
+# Members who left a cohort, without a scan of its enrolments: boards leave them out.
+Index("ix_cohort_members_cohort_left", CohortMember.cohort_id, CohortMember.left_at)
+
+
 class LeaderboardChoice(Base):
     """``/privacy leaderboard``: a member who asked to be left off boards and streak highlights."""
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, type_coerce
+from sqlalchemy import and_, delete, func, or_, select, type_coerce, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -162,17 +163,18 @@ class MomentumRepository:
             select(MemberTally).where(*_in_period(cohort_id, key), MemberTally.user_id == user_id)
         )
 
-    async def listed_count(self, guild_id: int, cohort_id: int, key: PeriodKey) -> int:
-        statement = (
-            select(func.count())
-            .select_from(MemberTally)
-            .join(CohortMember, ENROLMENT)
-            .where(*_in_period(cohort_id, key), *_listed(guild_id))
-        )
-        return int(await self._session.scalar(statement) or 0)
+    async def standing(
+        self, guild_id: int, cohort_id: int, key: PeriodKey, row: MemberTally | None
+    ) -> tuple[int, int]:
+        """(listed members with points, listed members ranked above ``row``) in one round trip.
 
-    async def ahead_of(self, guild_id: int, cohort_id: int, key: PeriodKey, row: MemberTally) -> int:
-        """How many listed members rank above ``row``: its rank is one more."""
+        Each count is the index range's raw count minus the rows of unlisted members (hidden in
+        this server, or gone from the cohort), found from those few members rather than by joining
+        every row of the range to its enrolment: a covering index scan instead of a join per row.
+        """
+        listed = self._raw(cohort_id, key) - self._unlisted(guild_id, cohort_id, key)
+        if row is None:
+            return int(await self._session.scalar(select(listed)) or 0), 0
         better = or_(
             MemberTally.points > row.points,
             and_(MemberTally.points == row.points, MemberTally.reached_at < row.reached_at),
@@ -182,14 +184,32 @@ class MomentumRepository:
                 MemberTally.user_id < row.user_id,
             ),
         )
+        above = [MemberTally.points >= row.points, better]
+        ahead = self._raw(cohort_id, key, above) - self._unlisted(guild_id, cohort_id, key, above)
+        total, ranked_above = (await self._session.execute(select(listed, ahead))).one()
+        return int(total or 0), int(ranked_above or 0)
+
+    @staticmethod
+    def _raw(cohort_id: int, key: PeriodKey, extra: Sequence[ColumnElement[bool]] = ()) -> Any:
+        statement = select(func.count()).select_from(MemberTally).where(*_in_period(cohort_id, key), *extra)
+        return statement.scalar_subquery()
+
+    @staticmethod
+    def _unlisted(
+        guild_id: int, cohort_id: int, key: PeriodKey, extra: Sequence[ColumnElement[bool]] = ()
+    ) -> Any:
+        hidden = select(LeaderboardChoice.user_id).where(
+            LeaderboardChoice.guild_id == guild_id, LeaderboardChoice.hidden.is_(True)
+        )
+        gone = select(CohortMember.user_id).where(
+            CohortMember.cohort_id == cohort_id, CohortMember.left_at.is_not(None)
+        )
         statement = (
             select(func.count())
             .select_from(MemberTally)
-            .join(CohortMember, ENROLMENT)
-            .where(*_in_period(cohort_id, key), MemberTally.points >= row.points, better)
-            .where(*_listed(guild_id))
+            .where(*_in_period(cohort_id, key), *extra, MemberTally.user_id.in_(union(hidden, gone)))
         )
-        return int(await self._session.scalar(statement) or 0)
+        return statement.scalar_subquery()
 
     # --- choices -------------------------------------------------------------------------------
 

@@ -53,16 +53,16 @@ class MomentumService:
                 BoardEntry(rank, row.user_id, row.display_name, row.checkpoints, row.reviews, row.points)
                 for rank, row in enumerate(top, start=1)
             )
-            listed = (
-                len(entries)
-                if len(entries) < BOARD_SIZE
-                else await repository.listed_count(guild_id, cohort.id, key)
-            )
             own = await repository.row_of(cohort.id, user_id, key)
-            rank = None
-            if own is not None and in_cohort and not hidden:
-                shown = next((entry.rank for entry in entries if entry.user_id == user_id), None)
-                rank = shown or await repository.ahead_of(guild_id, cohort.id, key, own) + 1
+            own_ranked = own if in_cohort and not hidden else None
+            shown = next((entry.rank for entry in entries if entry.user_id == user_id), None)
+            if len(entries) < BOARD_SIZE and (own_ranked is None or shown is not None):
+                listed, rank = len(entries), shown  # everyone listed is on the board: nothing to count
+            else:
+                listed, ahead = await repository.standing(
+                    guild_id, cohort.id, key, own_ranked if shown is None else None
+                )
+                rank = shown if shown is not None else (ahead + 1 if own_ranked is not None else None)
             me = Standing(
                 in_cohort,
                 hidden,
