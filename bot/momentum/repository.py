@@ -12,7 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, type_coerce, union
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -141,22 +154,8 @@ class MomentumRepository:
     # --- the board -----------------------------------------------------------------------------
 
     async def top(self, guild_id: int, cohort_id: int, key: PeriodKey, limit: int) -> list[TallyRow]:
-        statement = (
-            select(
-                MemberTally.user_id,
-                CohortMember.display_name,
-                MemberTally.checkpoints,
-                MemberTally.reviews,
-                MemberTally.points,
-                MemberTally.reached_at,
-            )
-            .select_from(MemberTally)
-            .join(CohortMember, ENROLMENT)
-            .where(*_in_period(cohort_id, key), *_listed(guild_id))
-            .order_by(MemberTally.points.desc(), MemberTally.reached_at, MemberTally.user_id)
-            .limit(limit)
-        )
-        return [TallyRow(*row) for row in await self._session.execute(statement)]
+        found = await self._session.execute(_TOP, {**_period(guild_id, cohort_id, key), "limit": limit})
+        return [TallyRow(*row) for row in found]
 
     async def row_of(self, cohort_id: int, user_id: int, key: PeriodKey) -> MemberTally | None:
         return await self._session.scalar(
@@ -172,44 +171,12 @@ class MomentumRepository:
         this server, or gone from the cohort), found from those few members rather than by joining
         every row of the range to its enrolment: a covering index scan instead of a join per row.
         """
-        listed = self._raw(cohort_id, key) - self._unlisted(guild_id, cohort_id, key)
+        values = _period(guild_id, cohort_id, key)
         if row is None:
-            return int(await self._session.scalar(select(listed)) or 0), 0
-        better = or_(
-            MemberTally.points > row.points,
-            and_(MemberTally.points == row.points, MemberTally.reached_at < row.reached_at),
-            and_(
-                MemberTally.points == row.points,
-                MemberTally.reached_at == row.reached_at,
-                MemberTally.user_id < row.user_id,
-            ),
-        )
-        above = [MemberTally.points >= row.points, better]
-        ahead = self._raw(cohort_id, key, above) - self._unlisted(guild_id, cohort_id, key, above)
-        total, ranked_above = (await self._session.execute(select(listed, ahead))).one()
-        return int(total or 0), int(ranked_above or 0)
-
-    @staticmethod
-    def _raw(cohort_id: int, key: PeriodKey, extra: Sequence[ColumnElement[bool]] = ()) -> Any:
-        statement = select(func.count()).select_from(MemberTally).where(*_in_period(cohort_id, key), *extra)
-        return statement.scalar_subquery()
-
-    @staticmethod
-    def _unlisted(
-        guild_id: int, cohort_id: int, key: PeriodKey, extra: Sequence[ColumnElement[bool]] = ()
-    ) -> Any:
-        hidden = select(LeaderboardChoice.user_id).where(
-            LeaderboardChoice.guild_id == guild_id, LeaderboardChoice.hidden.is_(True)
-        )
-        gone = select(CohortMember.user_id).where(
-            CohortMember.cohort_id == cohort_id, CohortMember.left_at.is_not(None)
-        )
-        statement = (
-            select(func.count())
-            .select_from(MemberTally)
-            .where(*_in_period(cohort_id, key), *extra, MemberTally.user_id.in_(union(hidden, gone)))
-        )
-        return statement.scalar_subquery()
+            return int(await self._session.scalar(_LISTED, values) or 0), 0
+        values.update(points=row.points, reached=row.reached_at, user=row.user_id)
+        total, ahead = (await self._session.execute(_STANDING, values)).one()
+        return int(total or 0), int(ahead or 0)
 
     # --- choices -------------------------------------------------------------------------------
 
@@ -306,3 +273,72 @@ def _copy(row: MemberTally, score: Tally) -> None:
     row.reviews = score.reviews
     row.points = score.points
     row.reached_at = score.reached_at
+
+
+# --- the board's statements, built once: their cache keys are memoized, the values are bound ----
+
+_GUILD: Any = bindparam("guild", type_=BigInteger)
+_COHORT: Any = bindparam("cohort", type_=Integer)
+_KIND: Any = bindparam("kind", type_=String)
+_PERIOD: Any = bindparam("period", type_=Integer)
+_POINTS: Any = bindparam("points", type_=Integer)
+_REACHED: Any = bindparam("reached", type_=UTCDateTime)
+_USER: Any = bindparam("user", type_=BigInteger)
+_IN_PERIOD = (MemberTally.cohort_id == _COHORT, MemberTally.kind == _KIND, MemberTally.period == _PERIOD)
+
+
+def _period(guild_id: int, cohort_id: int, key: PeriodKey) -> dict[str, Any]:
+    return {"guild": guild_id, "cohort": cohort_id, "kind": key.kind.value, "period": key.period}
+
+
+def _count(*terms: ColumnElement[bool]) -> Any:
+    return select(func.count()).select_from(MemberTally).where(*_IN_PERIOD, *terms).scalar_subquery()
+
+
+_UNLISTED_IDS = union(
+    select(LeaderboardChoice.user_id).where(
+        LeaderboardChoice.guild_id == _GUILD, LeaderboardChoice.hidden.is_(True)
+    ),
+    select(CohortMember.user_id).where(CohortMember.cohort_id == _COHORT, CohortMember.left_at.is_not(None)),
+)
+_UNLISTED = MemberTally.user_id.in_(_UNLISTED_IDS)
+# Ahead: more points, or as many reached earlier, or at the same instant with a smaller id. Three
+# plain index ranges count faster than one range with an OR evaluated on every row.
+_AHEAD_RANGES = (
+    (MemberTally.points > _POINTS,),
+    (MemberTally.points == _POINTS, MemberTally.reached_at < _REACHED),
+    (MemberTally.points == _POINTS, MemberTally.reached_at == _REACHED, MemberTally.user_id < _USER),
+)
+_BETTER = or_(*(and_(*terms) for terms in _AHEAD_RANGES))
+_LISTED_COUNT = _count() - _count(_UNLISTED)
+_LISTED = select(_LISTED_COUNT)
+_STANDING = select(
+    _LISTED_COUNT,
+    sum((_count(*terms) for terms in _AHEAD_RANGES), start=literal(0))
+    - _count(MemberTally.points >= _POINTS, _BETTER, _UNLISTED),
+)
+_TOP = (
+    select(
+        MemberTally.user_id,
+        CohortMember.display_name,
+        MemberTally.checkpoints,
+        MemberTally.reviews,
+        MemberTally.points,
+        MemberTally.reached_at,
+    )
+    .select_from(MemberTally)
+    .join(CohortMember, ENROLMENT)
+    .where(
+        *_IN_PERIOD,
+        CohortMember.left_at.is_(None),
+        ~select(LeaderboardChoice.id)
+        .where(
+            LeaderboardChoice.guild_id == _GUILD,
+            LeaderboardChoice.user_id == MemberTally.user_id,
+            LeaderboardChoice.hidden.is_(True),
+        )
+        .exists(),
+    )
+    .order_by(MemberTally.points.desc(), MemberTally.reached_at, MemberTally.user_id)
+    .limit(bindparam("limit"))
+)

@@ -7,6 +7,7 @@ and compares every counter row with ``bot.momentum.rules.tally`` over the raw ro
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import defaultdict
 from datetime import UTC, date, datetime
@@ -209,3 +210,20 @@ def test_a_week_row_key_is_the_cohort_week_of_the_local_date() -> None:
     moment = datetime(2026, 3, 9, 2, tzinfo=UTC)
     assert rules.periods_of(date(2026, 3, 2), NEW_YORK, moment)[0].period == 1
     assert rules.periods_of(date(2026, 3, 2), "Asia/Tokyo", moment)[0].period == 2
+
+
+async def test_a_members_simultaneous_checkpoints_and_undos_leave_exact_counters(
+    services: Services, clock: FakeClock
+) -> None:
+    await _cohort(services)
+    await services.cohorts.join(GUILD, "Spring", 11, "alice")
+    await asyncio.gather(*(services.progress.complete(GUILD, 11, key) for key in KEYS))
+    clock.advance(minutes=5)
+    await asyncio.gather(
+        *(services.progress.undo(GUILD, 11, key) for key in KEYS[:2]),
+        *(services.progress.complete(GUILD, 11, key) for key in KEYS[2:]),  # already done: no change
+    )
+
+    counters = await stored(services)
+    assert counters == await recounted(services)
+    assert counters[(11, "all", 0)][:3] == (len(KEYS) - 2, 0, len(KEYS) - 2)
