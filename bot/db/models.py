@@ -484,6 +484,16 @@ Index(
 )
 
 
+# One member's rows with their scores: the few unlisted members' rows without a scan of the board.
+Index(
+    "ix_member_tallies_member",
+    MemberTally.cohort_id,
+    MemberTally.user_id,
+    MemberTally.kind,
+    MemberTally.period,
+    MemberTally.points,
+    MemberTally.reached_at,
+)
 # Members who left a cohort, without a scan of its enrolments: boards leave them out.
 Index("ix_cohort_members_cohort_left", CohortMember.cohort_id, CohortMember.left_at)
 

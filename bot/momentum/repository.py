@@ -21,7 +21,6 @@ from sqlalchemy import (
     delete,
     func,
     literal,
-    or_,
     select,
     type_coerce,
     union,
@@ -40,6 +39,7 @@ from bot.db.models import (
     ReviewRound,
 )
 from bot.db.types import UTCDateTime
+from bot.momentum import rules
 from bot.momentum.rules import PeriodKey, PeriodKind, Tally
 
 
@@ -167,16 +167,20 @@ class MomentumRepository:
     ) -> tuple[int, int]:
         """(listed members with points, listed members ranked above ``row``) in one round trip.
 
-        Each count is the index range's raw count minus the rows of unlisted members (hidden in
-        this server, or gone from the cohort), found from those few members rather than by joining
-        every row of the range to its enrolment: a covering index scan instead of a join per row.
+        Each count is the index range's raw count (a covering index scan, no join per row) minus
+        the unlisted members' rows (hidden in this server, or gone from the cohort), looked up from
+        those few members.
         """
         values = _period(guild_id, cohort_id, key)
+        unlisted = (await self._session.execute(_UNLISTED_ROWS, values)).all()
         if row is None:
-            return int(await self._session.scalar(_LISTED, values) or 0), 0
+            total = await self._session.scalar(_RAW_TOTAL, values)
+            return int(total or 0) - len(unlisted), 0
         values.update(points=row.points, reached=row.reached_at, user=row.user_id)
-        total, ahead = (await self._session.execute(_STANDING, values)).one()
-        return int(total or 0), int(ahead or 0)
+        total, ahead = (await self._session.execute(_RAW_STANDING, values)).one()
+        mine = rules.board_order(row.points, row.reached_at, row.user_id)
+        above = sum(1 for points, at, user in unlisted if rules.board_order(points, at, user) < mine)
+        return int(total or 0) - len(unlisted), int(ahead or 0) - above
 
     # --- choices -------------------------------------------------------------------------------
 
@@ -295,13 +299,20 @@ def _count(*terms: ColumnElement[bool]) -> Any:
     return select(func.count()).select_from(MemberTally).where(*_IN_PERIOD, *terms).scalar_subquery()
 
 
-_UNLISTED_IDS = union(
-    select(LeaderboardChoice.user_id).where(
-        LeaderboardChoice.guild_id == _GUILD, LeaderboardChoice.hidden.is_(True)
+# Hidden in this server or gone from the cohort: few, looked up through ix_member_tallies_member.
+_UNLISTED_ROWS = select(MemberTally.points, MemberTally.reached_at, MemberTally.user_id).where(
+    *_IN_PERIOD,
+    MemberTally.user_id.in_(
+        union(
+            select(LeaderboardChoice.user_id).where(
+                LeaderboardChoice.guild_id == _GUILD, LeaderboardChoice.hidden.is_(True)
+            ),
+            select(CohortMember.user_id).where(
+                CohortMember.cohort_id == _COHORT, CohortMember.left_at.is_not(None)
+            ),
+        )
     ),
-    select(CohortMember.user_id).where(CohortMember.cohort_id == _COHORT, CohortMember.left_at.is_not(None)),
 )
-_UNLISTED = MemberTally.user_id.in_(_UNLISTED_IDS)
 # Ahead: more points, or as many reached earlier, or at the same instant with a smaller id. Three
 # plain index ranges count faster than one range with an OR evaluated on every row.
 _AHEAD_RANGES = (
@@ -309,14 +320,8 @@ _AHEAD_RANGES = (
     (MemberTally.points == _POINTS, MemberTally.reached_at < _REACHED),
     (MemberTally.points == _POINTS, MemberTally.reached_at == _REACHED, MemberTally.user_id < _USER),
 )
-_BETTER = or_(*(and_(*terms) for terms in _AHEAD_RANGES))
-_LISTED_COUNT = _count() - _count(_UNLISTED)
-_LISTED = select(_LISTED_COUNT)
-_STANDING = select(
-    _LISTED_COUNT,
-    sum((_count(*terms) for terms in _AHEAD_RANGES), start=literal(0))
-    - _count(MemberTally.points >= _POINTS, _BETTER, _UNLISTED),
-)
+_RAW_TOTAL = select(_count())
+_RAW_STANDING = select(_count(), sum((_count(*terms) for terms in _AHEAD_RANGES), start=literal(0)))
 _TOP = (
     select(
         MemberTally.user_id,

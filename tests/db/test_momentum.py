@@ -227,3 +227,37 @@ async def test_a_members_simultaneous_checkpoints_and_undos_leave_exact_counters
     counters = await stored(services)
     assert counters == await recounted(services)
     assert counters[(11, "all", 0)][:3] == (len(KEYS) - 2, 0, len(KEYS) - 2)
+
+
+async def test_ranks_below_the_top_ten_count_only_listed_members_ahead(
+    services: Services, clock: FakeClock
+) -> None:
+    await _cohort(services)
+    members = list(range(100, 116))
+    rng = random.Random(5)
+    for user_id in members:
+        await services.cohorts.join(GUILD, "Spring", user_id, f"user{user_id}")
+    for user_id in members:  # one to four points, ties decided by who got there first
+        for key in KEYS[: rng.randint(1, 4)]:
+            await services.progress.complete(GUILD, user_id, key)
+            clock.advance(minutes=rng.choice((0, 1)))
+    hidden, gone = members[3:6], members[6:8]
+    for user_id in hidden:
+        await services.momentum.set_visibility(GUILD, user_id, True)
+    for user_id in gone:
+        await services.cohorts.leave(GUILD, "Spring", user_id)
+
+    counters = await stored(services)
+    listed = [
+        (user_id, rules.Tally(*counters[(user_id, "all", 0)][:2], counters[(user_id, "all", 0)][3]))
+        for user_id in members
+        if user_id not in hidden and user_id not in gone
+    ]
+    expected = {user_id: rank for rank, user_id in rules.ranked(listed)}
+    for user_id in members:
+        board = await services.momentum.leaderboard(
+            GUILD, user_id, None if user_id not in gone else "Spring", PeriodKind.ALL
+        )
+        assert board.listed == len(listed)
+        assert board.me.rank == expected.get(user_id), user_id
+    assert [entry.user_id for entry in board.entries] == [user_id for _, user_id in rules.ranked(listed)][:10]

@@ -62,6 +62,11 @@ def upgrade() -> None:
             ["cohort_id", "kind", "period", sa.text("points DESC"), "reached_at", "user_id"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_member_tallies_member",
+            ["cohort_id", "user_id", "kind", "period", "points", "reached_at"],
+            unique=False,
+        )
     with op.batch_alter_table("cohort_members", schema=None) as batch_op:
         batch_op.create_index("ix_cohort_members_cohort_left", ["cohort_id", "left_at"], unique=False)
     op.create_table(
@@ -82,6 +87,7 @@ def downgrade() -> None:
     with op.batch_alter_table("cohort_members", schema=None) as batch_op:
         batch_op.drop_index("ix_cohort_members_cohort_left")
     with op.batch_alter_table("member_tallies", schema=None) as batch_op:
+        batch_op.drop_index("ix_member_tallies_member")
         batch_op.drop_index("ix_member_tallies_board")
         batch_op.drop_index(batch_op.f("ix_member_tallies_guild_id"))
     op.drop_table("member_tallies")
