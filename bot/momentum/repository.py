@@ -21,6 +21,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    or_,
     select,
     type_coerce,
     union,
@@ -39,7 +40,6 @@ from bot.db.models import (
     ReviewRound,
 )
 from bot.db.types import UTCDateTime
-from bot.momentum import rules
 from bot.momentum.rules import PeriodKey, PeriodKind, Tally
 
 
@@ -55,6 +55,13 @@ class TallyRow:
 
 # A tally row joined to its member's enrolment in the same cohort.
 ENROLMENT = and_(CohortMember.cohort_id == MemberTally.cohort_id, CohortMember.user_id == MemberTally.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    in_cohort: bool
+    hidden: bool
+    row: MemberTally | None  # detached: their score for the period, if any
 
 
 def _listed(guild_id: int) -> list[ColumnElement[bool]]:
@@ -157,11 +164,6 @@ class MomentumRepository:
         found = await self._session.execute(_TOP, {**_period(guild_id, cohort_id, key), "limit": limit})
         return [TallyRow(*row) for row in found]
 
-    async def row_of(self, cohort_id: int, user_id: int, key: PeriodKey) -> MemberTally | None:
-        return await self._session.scalar(
-            select(MemberTally).where(*_in_period(cohort_id, key), MemberTally.user_id == user_id)
-        )
-
     async def standing(
         self, guild_id: int, cohort_id: int, key: PeriodKey, row: MemberTally | None
     ) -> tuple[int, int]:
@@ -172,15 +174,29 @@ class MomentumRepository:
         those few members.
         """
         values = _period(guild_id, cohort_id, key)
-        unlisted = (await self._session.execute(_UNLISTED_ROWS, values)).all()
         if row is None:
-            total = await self._session.scalar(_RAW_TOTAL, values)
-            return int(total or 0) - len(unlisted), 0
+            return int(await self._session.scalar(_LISTED, values) or 0), 0
         values.update(points=row.points, reached=row.reached_at, user=row.user_id)
-        total, ahead = (await self._session.execute(_RAW_STANDING, values)).one()
-        mine = rules.board_order(row.points, row.reached_at, row.user_id)
-        above = sum(1 for points, at, user in unlisted if rules.board_order(points, at, user) < mine)
-        return int(total or 0) - len(unlisted), int(ahead or 0) - above
+        listed, ahead = (await self._session.execute(_STANDING, values)).one()
+        return int(listed or 0), int(ahead or 0)
+
+    async def caller(self, guild_id: int, cohort_id: int, user_id: int, key: PeriodKey) -> Caller:
+        """Whether the caller is in the cohort, hidden, and their row for the period: one round trip."""
+        values = {**_period(guild_id, cohort_id, key), "user": user_id}
+        found = (await self._session.execute(_CALLER, values)).one()
+        in_cohort, hidden, checkpoints, reviews, points, reached_at = found
+        row = (
+            None
+            if points is None
+            else MemberTally(
+                user_id=user_id,
+                checkpoints=checkpoints,
+                reviews=reviews,
+                points=points,
+                reached_at=reached_at,
+            )
+        )
+        return Caller(bool(in_cohort), bool(hidden), row)
 
     # --- choices -------------------------------------------------------------------------------
 
@@ -190,10 +206,6 @@ class MomentumRepository:
                 LeaderboardChoice.guild_id == guild_id, LeaderboardChoice.user_id == user_id
             )
         )
-
-    async def is_hidden(self, guild_id: int, user_id: int) -> bool:
-        found = await self.choice(guild_id, user_id)
-        return found is not None and found.hidden
 
     async def set_hidden(self, guild_id: int, user_id: int, hidden: bool, now: datetime) -> bool:
         """Store the choice; returns whether it changed. A concurrent first choice is absorbed."""
@@ -300,18 +312,15 @@ def _count(*terms: ColumnElement[bool]) -> Any:
 
 
 # Hidden in this server or gone from the cohort: few, looked up through ix_member_tallies_member.
-_UNLISTED_ROWS = select(MemberTally.points, MemberTally.reached_at, MemberTally.user_id).where(
-    *_IN_PERIOD,
-    MemberTally.user_id.in_(
-        union(
-            select(LeaderboardChoice.user_id).where(
-                LeaderboardChoice.guild_id == _GUILD, LeaderboardChoice.hidden.is_(True)
-            ),
-            select(CohortMember.user_id).where(
-                CohortMember.cohort_id == _COHORT, CohortMember.left_at.is_not(None)
-            ),
-        )
-    ),
+_UNLISTED = MemberTally.user_id.in_(
+    union(
+        select(LeaderboardChoice.user_id).where(
+            LeaderboardChoice.guild_id == _GUILD, LeaderboardChoice.hidden.is_(True)
+        ),
+        select(CohortMember.user_id).where(
+            CohortMember.cohort_id == _COHORT, CohortMember.left_at.is_not(None)
+        ),
+    )
 )
 # Ahead: more points, or as many reached earlier, or at the same instant with a smaller id. Three
 # plain index ranges count faster than one range with an OR evaluated on every row.
@@ -320,8 +329,35 @@ _AHEAD_RANGES = (
     (MemberTally.points == _POINTS, MemberTally.reached_at < _REACHED),
     (MemberTally.points == _POINTS, MemberTally.reached_at == _REACHED, MemberTally.user_id < _USER),
 )
-_RAW_TOTAL = select(_count())
-_RAW_STANDING = select(_count(), sum((_count(*terms) for terms in _AHEAD_RANGES), start=literal(0)))
+_LISTED_COUNT = _count() - _count(_UNLISTED)
+_LISTED = select(_LISTED_COUNT)
+_STANDING = select(
+    _LISTED_COUNT,
+    sum((_count(*terms) for terms in _AHEAD_RANGES), start=literal(0))
+    - _count(_UNLISTED, or_(*(and_(*terms) for terms in _AHEAD_RANGES))),
+)
+
+
+def _mine(column: Any) -> Any:
+    return select(column).where(*_IN_PERIOD, MemberTally.user_id == _USER).scalar_subquery()
+
+
+_CALLER = select(
+    select(CohortMember.id)
+    .where(CohortMember.cohort_id == _COHORT, CohortMember.user_id == _USER, CohortMember.left_at.is_(None))
+    .exists(),
+    select(LeaderboardChoice.id)
+    .where(
+        LeaderboardChoice.guild_id == _GUILD,
+        LeaderboardChoice.user_id == _USER,
+        LeaderboardChoice.hidden.is_(True),
+    )
+    .exists(),
+    _mine(MemberTally.checkpoints),
+    _mine(MemberTally.reviews),
+    _mine(MemberTally.points),
+    _mine(MemberTally.reached_at),
+)
 _TOP = (
     select(
         MemberTally.user_id,

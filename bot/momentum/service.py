@@ -13,7 +13,6 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.cohorts.repository import MemberRepository
 from bot.cohorts.resolve import cohort_named, member_cohort
 from bot.db.models import Cohort
 from bot.kernel import slots
@@ -42,9 +41,8 @@ class MomentumService:
             month_start = date(local.year, local.month, 1) if kind is PeriodKind.MONTH else None
             started = not (kind is PeriodKind.WEEK and key.period < 1)
             repository = MomentumRepository(session)
-            member = await MemberRepository(session).get(cohort.id, user_id)
-            in_cohort = member is not None and member.left_at is None
-            hidden = await repository.is_hidden(guild_id, user_id)
+            caller = await repository.caller(guild_id, cohort.id, user_id, key)
+            in_cohort, hidden, own = caller.in_cohort, caller.hidden, caller.row
             if not started:
                 me = Standing(in_cohort, hidden, None, 0, 0, 0)
                 return Board(cohort.name, key, False, month_start, (), 0, me)
@@ -53,7 +51,6 @@ class MomentumService:
                 BoardEntry(rank, row.user_id, row.display_name, row.checkpoints, row.reviews, row.points)
                 for rank, row in enumerate(top, start=1)
             )
-            own = await repository.row_of(cohort.id, user_id, key)
             own_ranked = own if in_cohort and not hidden else None
             shown = next((entry.rank for entry in entries if entry.user_id == user_id), None)
             if len(entries) < BOARD_SIZE and (own_ranked is None or shown is not None):
