@@ -494,6 +494,27 @@ Index(
     MemberTally.points,
     MemberTally.reached_at,
 )
+
+
+class TallyBucket(Base):
+    """How many members of a cohort have exactly ``points`` in a period (kept with ``MemberTally``).
+
+    A rank is the members in the buckets above plus the few with the same points who got there
+    first: a handful of rows read, however large the cohort. No member data: counts only.
+    """
+
+    __tablename__ = "tally_buckets"
+    __table_args__ = (UniqueConstraint("cohort_id", "kind", "period", "points"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8), info=not_member_data("a period kind"))
+    period: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    members: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 # Members who left a cohort, without a scan of its enrolments: boards leave them out.
 Index("ix_cohort_members_cohort_left", CohortMember.cohort_id, CohortMember.left_at)
 

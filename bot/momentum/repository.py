@@ -20,11 +20,11 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    literal,
     or_,
     select,
     type_coerce,
     union,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,11 +33,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db.models import (
     CheckpointCompletion,
+    Cohort,
     CohortMember,
     LeaderboardChoice,
     MemberTally,
     ReviewCompletion,
     ReviewRound,
+    TallyBucket,
 )
 from bot.db.types import UTCDateTime
 from bot.momentum.rules import PeriodKey, PeriodKind, Tally
@@ -93,13 +95,17 @@ class MomentumRepository:
     # --- the counters --------------------------------------------------------------------------
 
     async def lock_member(self, cohort_id: int, user_id: int) -> None:
-        """Serialise a member's recounts (PostgreSQL): the second waits, then sees the first's rows."""
-        statement = (
-            select(CohortMember.id)
+        """Serialise a member's recounts: the second writer waits, then reads the first one's rows.
+
+        A no-op UPDATE of the member's enrolment rather than ``SELECT ... FOR UPDATE``: it locks
+        the row on PostgreSQL and, on SQLite (which has no row locks and may be between
+        transactions after a savepoint), takes the database's write lock before anything is read.
+        """
+        await self._session.execute(
+            update(CohortMember)
             .where(CohortMember.cohort_id == cohort_id, CohortMember.user_id == user_id)
-            .with_for_update()
+            .values(user_id=CohortMember.user_id)
         )
-        await self._session.execute(statement)
 
     async def recount(
         self, cohort_id: int, user_id: int, since: datetime | None, until: datetime | None
@@ -133,13 +139,18 @@ class MomentumRepository:
     async def store(
         self, guild_id: int, cohort_id: int, user_id: int, key: PeriodKey, score: Tally | None
     ) -> None:
-        """Make the member's row for ``key`` say ``score`` (no row when there is nothing to count)."""
+        """Make the member's row for ``key`` say ``score`` (no row when there is nothing to count),
+        and move the member between the period's point buckets."""
         where = [*_in_period(cohort_id, key), MemberTally.user_id == user_id]
-        if score is None or score.points == 0:
-            await self._session.execute(delete(MemberTally).where(*where))
-            return
         row = await self._session.scalar(select(MemberTally).where(*where))
-        if row is None:
+        before = row.points if row is not None else 0
+        after = score.points if score is not None else 0
+        if score is None or after == 0:
+            if row is not None:
+                await self._session.execute(delete(MemberTally).where(*where))
+        elif row is not None:
+            _copy(row, score)
+        else:
             try:
                 async with self._session.begin_nested():
                     row = MemberTally(
@@ -152,11 +163,50 @@ class MomentumRepository:
                     )
                     self._session.add(row)
                     _copy(row, score)
-                return
             except IntegrityError:  # created meanwhile: take it over
                 row = await self._session.scalar(select(MemberTally).where(*where))
                 assert row is not None
-        _copy(row, score)
+                before = row.points
+                _copy(row, score)
+        if before != after:  # in points order, so two writers never wait on each other in a circle
+            for points in sorted({before, after} - {0}):
+                await self._bump(guild_id, cohort_id, key, points, 1 if points == after else -1)
+
+    async def _bump(self, guild_id: int, cohort_id: int, key: PeriodKey, points: int, delta: int) -> None:
+        where = [
+            TallyBucket.cohort_id == cohort_id,
+            TallyBucket.kind == key.kind.value,
+            TallyBucket.period == key.period,
+            TallyBucket.points == points,
+        ]
+        change = update(TallyBucket).where(*where).values(members=TallyBucket.members + delta)
+        if getattr(await self._session.execute(change), "rowcount", 0) or delta < 0:
+            return
+        try:
+            async with self._session.begin_nested():
+                self._session.add(
+                    TallyBucket(
+                        guild_id=guild_id,
+                        cohort_id=cohort_id,
+                        kind=key.kind.value,
+                        period=key.period,
+                        points=points,
+                        members=delta,
+                    )
+                )
+        except IntegrityError:  # created meanwhile
+            await self._session.execute(change)
+
+    async def forget(self, guild_id: int, user_id: int) -> None:
+        """Before an erasure deletes a member's rows: take them out of their buckets."""
+        statement = select(
+            MemberTally.cohort_id, MemberTally.kind, MemberTally.period, MemberTally.points
+        ).where(
+            MemberTally.user_id == user_id,
+            MemberTally.cohort_id.in_(select(Cohort.id).where(Cohort.guild_id == guild_id)),
+        )
+        for cohort_id, kind, period, points in (await self._session.execute(statement)).all():
+            await self._bump(guild_id, cohort_id, PeriodKey(PeriodKind(kind), period), points, -1)
 
     # --- the board -----------------------------------------------------------------------------
 
@@ -329,11 +379,30 @@ _AHEAD_RANGES = (
     (MemberTally.points == _POINTS, MemberTally.reached_at < _REACHED),
     (MemberTally.points == _POINTS, MemberTally.reached_at == _REACHED, MemberTally.user_id < _USER),
 )
-_LISTED_COUNT = _count() - _count(_UNLISTED)
+
+
+def _members(*terms: ColumnElement[bool]) -> Any:
+    """Members in the period's point buckets (all of them, or those the terms pick)."""
+    return (
+        select(func.coalesce(func.sum(TallyBucket.members), 0))
+        .where(
+            TallyBucket.cohort_id == _COHORT,
+            TallyBucket.kind == _KIND,
+            TallyBucket.period == _PERIOD,
+            *terms,
+        )
+        .scalar_subquery()
+    )
+
+
+_LISTED_COUNT = _members() - _count(_UNLISTED)
 _LISTED = select(_LISTED_COUNT)
+# Above: everyone in a higher bucket, then the few in the caller's bucket who got there first.
 _STANDING = select(
     _LISTED_COUNT,
-    sum((_count(*terms) for terms in _AHEAD_RANGES), start=literal(0))
+    _members(TallyBucket.points > _POINTS)
+    + _count(*_AHEAD_RANGES[1])
+    + _count(*_AHEAD_RANGES[2])
     - _count(_UNLISTED, or_(*(and_(*terms) for terms in _AHEAD_RANGES))),
 )
 

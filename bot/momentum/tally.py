@@ -61,3 +61,8 @@ async def notable_streaks(session: AsyncSession, cohort: Cohort, week: int) -> l
     return [
         StreakHighlight(user_id, names[user_id], weeks) for user_id, weeks in rules.notable_streaks(streaks)
     ]
+
+
+async def forget(session: AsyncSession, guild_id: int, user_id: int) -> None:
+    """Called by an erasure before it deletes the member's scores: the buckets let go of them."""
+    await MomentumRepository(session).forget(guild_id, user_id)

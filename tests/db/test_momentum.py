@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
 
 import pytest
@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.container import Services
 from bot.db.engine import alembic_config
-from bot.db.models import CheckpointCompletion, Cohort, MemberTally, ReviewCompletion, ReviewRound
+from bot.db.models import (
+    CheckpointCompletion,
+    Cohort,
+    MemberTally,
+    ReviewCompletion,
+    ReviewRound,
+    TallyBucket,
+)
 from bot.kernel.errors import DomainError
 from bot.momentum import rules
 from bot.momentum.rules import PeriodKind
@@ -99,6 +106,19 @@ async def recounted(services: Services) -> Counters:
     return found
 
 
+async def buckets_match(services: Services) -> bool:
+    """The point buckets say how many rows have each score, as the rows themselves do."""
+    async with services.sessions() as session:
+        buckets = {
+            (row.cohort_id, row.kind, row.period, row.points): row.members
+            for row in (await session.scalars(select(TallyBucket))).all()
+            if row.members
+        }
+        rows = (await session.scalars(select(MemberTally))).all()
+    counted = Counter((row.cohort_id, row.kind, row.period, row.points) for row in rows)
+    return buckets == dict(counted)
+
+
 @pytest.mark.parametrize("seed", range(4))
 async def test_counters_equal_a_recount_after_random_sequences(
     services: Services, clock: FakeClock, seed: int
@@ -133,6 +153,7 @@ async def test_counters_equal_a_recount_after_random_sequences(
     assert expected, "the sequence wrote nothing"
     assert any(value[1] for value in expected.values()), "the sequence gave no review"
     assert await stored(services) == expected
+    assert await buckets_match(services)
 
 
 async def test_an_undo_recounts_the_periods_of_the_completion_it_removes(
@@ -203,6 +224,7 @@ async def test_the_upgrade_backfills_counters_from_existing_rows(
         assert (await connection.execute(text("SELECT count(*) FROM member_tallies"))).scalar() == len(before)
 
     assert await stored(services) == before == await recounted(services)
+    assert await buckets_match(services)
 
 
 def test_a_week_row_key_is_the_cohort_week_of_the_local_date() -> None:
@@ -226,6 +248,7 @@ async def test_a_members_simultaneous_checkpoints_and_undos_leave_exact_counters
 
     counters = await stored(services)
     assert counters == await recounted(services)
+    assert await buckets_match(services)
     assert counters[(11, "all", 0)][:3] == (len(KEYS) - 2, 0, len(KEYS) - 2)
 
 

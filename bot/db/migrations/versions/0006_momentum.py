@@ -70,6 +70,29 @@ def upgrade() -> None:
     with op.batch_alter_table("cohort_members", schema=None) as batch_op:
         batch_op.create_index("ix_cohort_members_cohort_left", ["cohort_id", "left_at"], unique=False)
     op.create_table(
+        "tally_buckets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("members", sa.Integer(), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"], ["cohorts.id"], name=op.f("fk_tally_buckets_cohort_id_cohorts"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tally_buckets")),
+        sa.UniqueConstraint(
+            "cohort_id",
+            "kind",
+            "period",
+            "points",
+            name=op.f("uq_tally_buckets_cohort_id_kind_period_points"),
+        ),
+    )
+    with op.batch_alter_table("tally_buckets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tally_buckets_guild_id"), ["guild_id"], unique=False)
+    op.create_table(
         "leaderboard_choices",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
@@ -84,6 +107,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("leaderboard_choices")
+    with op.batch_alter_table("tally_buckets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tally_buckets_guild_id"))
+    op.drop_table("tally_buckets")
     with op.batch_alter_table("cohort_members", schema=None) as batch_op:
         batch_op.drop_index("ix_cohort_members_cohort_left")
     with op.batch_alter_table("member_tallies", schema=None) as batch_op:
@@ -145,3 +171,10 @@ def _backfill() -> None:
                 )
         for first in range(0, len(rows), BATCH):
             connection.execute(tallies.insert(), rows[first : first + BATCH])
+    connection.execute(
+        sa.text(
+            "INSERT INTO tally_buckets (guild_id, cohort_id, kind, period, points, members)"
+            " SELECT guild_id, cohort_id, kind, period, points, count(*) FROM member_tallies"
+            " GROUP BY guild_id, cohort_id, kind, period, points"
+        )
+    )
