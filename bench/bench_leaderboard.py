@@ -43,7 +43,7 @@ from bot.clock import system_clock
 from bot.container import build_services
 from bot.content import load_catalog
 from bot.db.engine import alembic_config, create_engine, upgrade_database
-from bot.db.models import CheckpointCompletion, CohortMember, LeaderboardChoice, MemberTally
+from bot.db.models import CheckpointCompletion, Cohort, CohortMember, LeaderboardChoice, MemberTally
 from bot.kernel import slots
 from bot.kernel.errors import DomainError
 from bot.momentum import rules
@@ -163,6 +163,11 @@ async def simcord_run(path: Path, members: int, samples: int) -> None:
         guild = env.create_guild("Scale", id=GUILD)
         channel = guild.create_text_channel("study")
         actor = guild.add_member(env.create_user("reader"))
+        async with bot.services.sessions.begin() as session:
+            # SimCord's clock is not the system's: move the start so "this week" is the same week.
+            cohort = await session.get(Cohort, scale_db.COHORT_ID)
+            assert cohort is not None
+            cohort.start_date += bot.clock().date() - system_clock().date()
         seeded = await near_the_bottom(bot, members)
         async with bot.services.sessions.begin() as session:
             await bench_scale.adopt(session, seeded, actor.id)
