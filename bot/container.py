@@ -14,6 +14,7 @@ from bot.content import RoadmapCatalog
 from bot.db.engine import create_sessionmaker
 from bot.exports.service import ExportService
 from bot.milestones.service import MilestoneService
+from bot.momentum.service import MomentumService
 from bot.privacy.service import PrivacyService
 from bot.progress.service import ProgressService
 from bot.prompts.service import PromptService
@@ -44,6 +45,7 @@ class Services:
     reminders: ReminderService
     milestones: MilestoneService
     roadmaps: RoadmapService
+    momentum: MomentumService
 
 
 def build_services(
@@ -71,4 +73,5 @@ def build_services(
         reminders=ReminderService(sessions, catalog, clock),
         milestones=MilestoneService(sessions, catalog, clock),
         roadmaps=RoadmapService(sessions, catalog, clock),
+        momentum=MomentumService(sessions, clock),
     )

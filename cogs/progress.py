@@ -10,6 +10,8 @@ from discord.ext import commands
 
 from bot.kernel.pace import Pace
 from bot.kernel.text import echo
+from bot.momentum.service import MomentumService
+from bot.momentum.views import StreakView
 from bot.progress.service import ProgressService, ProgressView
 from bot.replies import reply
 from bot.reviews.service import ReviewService
@@ -17,6 +19,7 @@ from bot.reviews.views import ReviewCounts
 from cogs import _autocomplete
 from cogs._checks import answered
 from cogs._ui import BRAND_COLOUR, bar, subject_of, timestamp
+from cogs.leaderboard.render import streak_text
 
 if TYPE_CHECKING:
     from bot.app import WaypointBot
@@ -35,7 +38,10 @@ def safe(text: str) -> str:
 
 
 def progress_embed(
-    view: ProgressView, member: discord.abc.User, reviews: ReviewCounts | None = None
+    view: ProgressView,
+    member: discord.abc.User,
+    reviews: ReviewCounts | None = None,
+    streak: StreakView | None = None,
 ) -> discord.Embed:
     report = view.report
     embed = discord.Embed(
@@ -61,15 +67,18 @@ def progress_embed(
         embed.add_field(name="Last checkpoints", value=recent, inline=False)
     if reviews is not None:
         embed.add_field(name="Reviews", value=f"given {reviews.given} · received {reviews.received}")
+    if streak is not None:
+        embed.add_field(name="Weekly streak", value=streak_text(streak), inline=False)
     if view.position.started and not view.position.finished:
         embed.set_footer(text=f"Cohort week {view.position.week} of {view.roadmap.duration_weeks}")
     return embed
 
 
 class ProgressCog(commands.Cog):
-    def __init__(self, progress: ProgressService, reviews: ReviewService) -> None:
+    def __init__(self, progress: ProgressService, reviews: ReviewService, momentum: MomentumService) -> None:
         self._progress = progress
         self._reviews = reviews
+        self._momentum = momentum
 
     @app_commands.command(name="progress", description="See your progress, or a member's")
     @app_commands.guild_only()
@@ -88,8 +97,9 @@ class ProgressCog(commands.Cog):
         subject, _ = subject_of(interaction, member)
         view = await self._progress.report(interaction.guild_id, subject.id, cohort)
         reviews = await self._reviews.counts(interaction.guild_id, subject.id, view.cohort_name)
-        await reply(interaction, embed=progress_embed(view, subject, reviews))
+        streak = await self._momentum.streak(interaction.guild_id, subject.id, view.cohort_name)
+        await reply(interaction, embed=progress_embed(view, subject, reviews, streak))
 
 
 async def setup(bot: WaypointBot) -> None:
-    await bot.add_cog(ProgressCog(bot.services.progress, bot.services.reviews))
+    await bot.add_cog(ProgressCog(bot.services.progress, bot.services.reviews, bot.services.momentum))

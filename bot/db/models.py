@@ -551,3 +551,108 @@ class MilestoneGrant(Base):
     error: Mapped[str | None] = mapped_column(
         String(100), info=not_member_data("why Discord refused, by code")
     )
+
+
+class MemberTally(Base):
+    """A member's score in one cohort for one period, kept in step with the raw rows it counts.
+
+    ``kind`` is ``week`` (``period`` = cohort week), ``month`` (``period`` = year * 100 + month,
+    local to the cohort) or ``all`` (``period`` = 0). Written in the same transaction as the
+    checkpoint or review it counts (``bot.momentum.tally``); a recount from raw rows gives the same.
+    ``reached_at`` is when the member reached ``points``: the latest event counted.
+    """
+
+    __tablename__ = "member_tallies"
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "scores",
+            rank=13,
+            shows=(COHORT, "kind", "period", "checkpoints", "reviews", "points", "reached_at"),
+            order_by=("kind", "period", "id"),
+            erase=Erasure.DELETE_ROW,
+            erased_as="scores",
+        ),
+    )
+    kind: Mapped[str] = mapped_column(String(8), info=not_member_data("a period kind"))
+    period: Mapped[int] = mapped_column(Integer)
+    checkpoints: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reviews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The board's order (most points, then who got there first): the top rows and "how many are ahead
+# of me" are reads of one index range.
+Index(
+    "ix_member_tallies_board",
+    MemberTally.cohort_id,
+    MemberTally.kind,
+    MemberTally.period,
+    MemberTally.points.desc(),
+    MemberTally.reached_at,
+    MemberTally.user_id,
+)
+
+
+# One member's rows with their scores: the few unlisted members' rows without a scan of the board.
+Index(
+    "ix_member_tallies_member",
+    MemberTally.cohort_id,
+    MemberTally.user_id,
+    MemberTally.kind,
+    MemberTally.period,
+    MemberTally.points,
+    MemberTally.reached_at,
+)
+
+
+class TallyBucket(Base):
+    """How many members of a cohort have exactly ``points`` in a period (kept with ``MemberTally``).
+
+    A rank is the members in the buckets above plus the few with the same points who got there
+    first: a handful of rows read, however large the cohort. No member data: counts only.
+    """
+
+    __tablename__ = "tally_buckets"
+    __table_args__ = (UniqueConstraint("cohort_id", "kind", "period", "points"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8), info=not_member_data("a period kind"))
+    period: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    members: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# Members who left a cohort, without a scan of its enrolments: boards leave them out.
+Index("ix_cohort_members_cohort_left", CohortMember.cohort_id, CohortMember.left_at)
+
+
+class LeaderboardChoice(Base):
+    """``/privacy leaderboard``: a member who asked to be left off boards and streak highlights."""
+
+    __tablename__ = "leaderboard_choices"
+    __table_args__ = (UniqueConstraint("guild_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        info=member_id(
+            "leaderboard_choice",
+            rank=14,
+            shows=("hidden", "updated_at"),
+            order_by=("id",),
+            erase=Erasure.DELETE_ROW,
+            erased_as="leaderboard_choices",
+        ),
+    )
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

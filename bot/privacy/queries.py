@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Base, Cohort, GuildSettings, MemberDeparture
 from bot.db.personal import Erasure, MemberId, MemberText, declaration
+from bot.momentum import tally
 
 Record = dict[str, object]
 
@@ -130,6 +131,7 @@ async def erase_member(session: AsyncSession, guild_id: int, user_id: int) -> di
     the member wrote in them (``member_text(Erasure.CLEAR, author=...)``, a review's link) is
     cleared with it. Returns the number of rows per kind.
     """
+    await tally.forget(session, guild_id, user_id)  # the score buckets count rows erased below
     counts: dict[str, int] = {}
     # The member's own rows go first, then their place in shared history.
     for owned in sorted(_owned_columns(), key=lambda owned: owned.spec.erase is not Erasure.DELETE_ROW):

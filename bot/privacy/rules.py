@@ -21,6 +21,8 @@ COUNT_WORDING: Final = {
     "reminder_settings": ("reminder setting", "reminder settings", "deleted"),
     "reminders_sent": ("reminder sent", "reminders sent", "deleted"),
     "milestone_roles_received": ("milestone role record", "milestone role records", "deleted"),
+    "scores": ("leaderboard score", "leaderboard scores", "deleted"),
+    "leaderboard_choices": ("leaderboard choice", "leaderboard choices", "deleted"),
     "review_group_seats_anonymised": ("review group seat", "review group seats", "anonymised"),
     "reviews_given_anonymised": ("review given", "reviews given", "anonymised"),
     "reviews_received_anonymised": ("review received", "reviews received", "anonymised"),

@@ -19,6 +19,7 @@ from bot.kernel.errors import InvalidInputError, NotFoundError, did_you_mean
 from bot.kernel.links import validate_web_link
 from bot.kernel.roadmap import Checkpoint, Phase, Roadmap
 from bot.kernel.text import clean_text
+from bot.momentum import tally
 from bot.progress.repository import CompletionRepository
 from bot.progress.rules import ProgressReport, compute_progress, count_done
 
@@ -93,6 +94,7 @@ class ProgressService:
     ) -> CheckpointChange:
         evidence_url = validate_evidence(evidence)
         clean_note = validate_note(note)
+        now = self._clock()
         async with self._sessions.begin() as session:
             cohort = await member_cohort(session, guild_id, user_id, cohort_name)
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
@@ -111,11 +113,13 @@ class ProgressService:
                                 checkpoint_key=checkpoint.key,
                                 evidence_url=evidence_url,
                                 note=clean_note,
-                                completed_at=self._clock(),
+                                completed_at=now,
                             )
                         )
                 except IntegrityError:
                     changed = False
+                if changed:  # its point, in the same transaction
+                    await tally.refresh(session, cohort, user_id, [now])
             else:  # already done: keep it, but take a newly given evidence link or note
                 existing.evidence_url = evidence_url or existing.evidence_url
                 existing.note = clean_note or existing.note
@@ -137,6 +141,7 @@ class ProgressService:
             if existing is not None:
                 await completions.remove(existing)
                 await session.flush()
+                await tally.refresh(session, cohort, user_id, [existing.completed_at])  # its point goes
             done = count_done(roadmap, await completions.completed_keys(cohort.id, user_id))
         return CheckpointChange(
             cohort.name, phase, checkpoint, existing is not None, done, roadmap.checkpoint_count, cohort.id

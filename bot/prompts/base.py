@@ -17,6 +17,7 @@ from bot.db.models import Cohort
 from bot.kernel.errors import ConflictError
 from bot.kernel.roadmap import Roadmap
 from bot.kernel.text import echo
+from bot.momentum import tally
 from bot.prompts import rules
 from bot.prompts.repository import CustomPromptRepository, PromptCohortRepository
 from bot.prompts.rules import PromptContent
@@ -47,6 +48,7 @@ async def compose_week(
     # "Last week" is the seven days before the post; a preview of a later week counts up to now.
     reference = min(now, slot_instant(cohort, week))
     completers = await counts.completers_between(cohort.id, reference - timedelta(days=7), reference)
+    streaks = await tally.notable_streaks(session, cohort, week)  # hidden members are left out
     return rules.compose_prompt(
         roadmap=roadmap,
         cohort_name=cohort.name,
@@ -55,6 +57,7 @@ async def compose_week(
         custom_text=custom.text if custom else None,
         completers_last_week=completers,
         member_count=members,
+        streaks=tuple((streak.name, streak.weeks) for streak in streaks),
     )
 
 

@@ -54,6 +54,8 @@ class PromptContent:
     checkpoints: tuple[DueCheckpoint, ...]
     activity: str
     how_to_mark: str
+    # (display name, weeks) of members on a notable streak (bot.momentum), longest first.
+    streaks: tuple[tuple[str, int], ...] = ()
 
     @property
     def is_closing(self) -> bool:
@@ -195,6 +197,7 @@ def compose_prompt(
     custom_text: str | None,
     completers_last_week: int,
     member_count: int,
+    streaks: tuple[tuple[str, int], ...] = (),
 ) -> PromptContent:
     """The post for ``week``: a weekly prompt up to the roadmap's last week, then the closing message."""
     validate_week(roadmap, week)
@@ -226,6 +229,7 @@ def compose_prompt(
         checkpoints=due,
         activity=activity_line(week, completers_last_week, member_count, cohort_name),
         how_to_mark=how_to_mark(due),
+        streaks=streaks,
     )
 
 

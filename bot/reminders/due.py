@@ -16,6 +16,8 @@ from datetime import datetime
 from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, PromptPost
 from bot.kernel import slots
+from bot.momentum import rules as momentum
+from bot.momentum import tally
 from bot.reminders import rules
 from bot.reminders.repository import ReminderRepository
 from bot.reminders.rules import Kind
@@ -96,19 +98,21 @@ async def _streaks_in(
     week = slots.cohort_week(cohort.start_date, now, cohort.timezone)
     if roadmap is None or not 2 <= week <= roadmap.duration_weeks:
         return []
-    ends_at = rules.week_end(cohort.start_date, week, cohort.timezone)
-    if not now < ends_at <= now + rules.STREAK_LEAD:
+    ends_at = momentum.week_end(cohort.start_date, week, cohort.timezone)
+    if not now < ends_at <= now + momentum.STREAK_LEAD:
         return []
     members = [
         user_id
         for user_id in await repository.active_members(cohort.id)
         if (cohort.guild_id, user_id) in opted and present(cohort.guild_id, user_id)
     ]
+    weeks = await tally.active_weeks(repository.session, cohort.id, members)
+    at_risk = [user_id for user_id in members if momentum.streak_at_risk(weeks[user_id], week, ends_at, now)]
     found = []
-    for user_id, done in (await repository.completions(cohort.id, members)).items():
-        active = {slots.cohort_week(cohort.start_date, at, cohort.timezone) for at in done.values()}
+    for user_id, done in (await repository.completions(cohort.id, at_risk)).items():
+        active = weeks[user_id]
         left = rules.next_checkpoints(roadmap, cohort.start_date, done.keys())
-        if not left or not rules.streak_at_risk(active, week, ends_at, now):
+        if not left:
             continue
         send_id = await repository.claim(cohort.guild_id, cohort.id, user_id, Kind.STREAK, week, now)
         if send_id is not None:
@@ -122,7 +126,7 @@ async def _streaks_in(
                     cohort.name,
                     week,
                     deadline=ends_at,
-                    streak=rules.streak_before(active, week),
+                    streak=momentum.streak_before(active, week),
                     checkpoints=left,
                 )
             )

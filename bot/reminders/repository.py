@@ -32,6 +32,10 @@ class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    @property
+    def session(self) -> AsyncSession:
+        return self._session
+
     # --- settings ------------------------------------------------------------------------------
 
     async def setting(self, guild_id: int, user_id: int) -> ReminderSetting | None:

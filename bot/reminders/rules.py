@@ -2,9 +2,9 @@
 
 - ``review``: from 48 hours before a round's due date until the due date, while the member has
   recorded no review in the round.
-- ``streak``: a cohort week counts as active when the member marked a checkpoint done in it; the
-  streak is the run of active weeks ending last week. It is at risk when this week has nothing
-  yet and less than 48 hours of the cohort week (in its timezone) are left.
+- ``streak``: the streak rules live in ``bot.momentum.rules`` (a week is active with a checkpoint
+  done or a review given), so the DM and ``/progress`` agree: a DM goes when the streak is at risk,
+  with nothing done yet this week and less than 48 hours of the cohort week left.
 - ``weekly``: right after the cohort's weekly prompt: the week's focus and the next checkpoints.
 """
 
@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from bot.kernel import calendar
 from bot.kernel.roadmap import Roadmap
 
 REVIEW_LEAD = timedelta(hours=48)
-STREAK_LEAD = timedelta(hours=48)
 # A weekly DM is worth sending this long after its prompt (a restart catches up within it).
 WEEKLY_LATE_LIMIT = timedelta(hours=24)
 MAX_NEXT_CHECKPOINTS = 3
@@ -41,27 +39,6 @@ class NextCheckpoint:
 
 def review_reminder_due(due_at: datetime, now: datetime) -> bool:
     return due_at - REVIEW_LEAD <= now < due_at
-
-
-def week_end(start: date, week: int, timezone: str) -> datetime:
-    """The UTC instant cohort week ``week`` ends: local midnight after its seventh day."""
-    last = start + timedelta(days=calendar.week_first_day(week) + 7)
-    return datetime.combine(last, datetime.min.time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-
-
-def streak_before(active_weeks: Collection[int], week: int) -> int:
-    """Consecutive active weeks ending with the week before ``week``."""
-    length = 0
-    while week - length - 1 >= 1 and (week - length - 1) in active_weeks:
-        length += 1
-    return length
-
-
-def streak_at_risk(active_weeks: Collection[int], week: int, ends_at: datetime, now: datetime) -> bool:
-    """A streak to lose, nothing done this week yet, and under 48 hours of the week left."""
-    if week < 1 or week in active_weeks or streak_before(active_weeks, week) == 0:
-        return False
-    return now < ends_at <= now + STREAK_LEAD
 
 
 def next_checkpoints(

@@ -19,6 +19,7 @@ from bot.cohorts.resolve import cohort_named, cohort_week, member_cohort
 from bot.db.models import Cohort, ReviewCompletion, ReviewParticipant, ReviewRound
 from bot.kernel import slots
 from bot.kernel.errors import InvalidInputError, NotFoundError
+from bot.momentum import tally
 from bot.reviews import queries
 from bot.reviews.repository import ReviewRepository, StoredGroup
 from bot.reviews.rules import (
@@ -157,6 +158,8 @@ class ReviewService:
                         )
                 except IntegrityError:
                     changed = False
+                if changed:  # the reviewer's point, in the same transaction
+                    await tally.refresh(session, cohort, user_id, [now])
             elif clean_link is not None:
                 existing.link = clean_link
             await session.flush()

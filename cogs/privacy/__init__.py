@@ -16,4 +16,4 @@ __all__ = ["PURGE_INTERVAL_HOURS", "PURGE_JOB_ID", "PrivacyCog", "setup"]
 
 
 async def setup(bot: WaypointBot) -> None:
-    await bot.add_cog(PrivacyCog(bot, bot.services.privacy))
+    await bot.add_cog(PrivacyCog(bot, bot.services.privacy, bot.services.momentum))

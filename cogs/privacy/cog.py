@@ -10,18 +10,20 @@ from __future__ import annotations
 import io
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.exports.formats import ExportFormat, export_filename, fit_to_limit
+from bot.momentum.service import MomentumService
 from bot.privacy.service import PURGE_GRACE, PrivacyService
 from bot.replies import reply
 from cogs._checks import answered
 from cogs._confirm import ConfirmView
 from cogs._ui import ERROR_COLOUR
+from cogs.leaderboard.render import visibility_text
 from cogs.privacy.render import (
     FORGET_ME_WARNING,
     TIMED_OUT,
@@ -40,9 +42,10 @@ PURGE_INTERVAL_HOURS: Final = 1
 
 
 class PrivacyCog(commands.Cog):
-    def __init__(self, bot: WaypointBot, privacy: PrivacyService) -> None:
+    def __init__(self, bot: WaypointBot, privacy: PrivacyService, momentum: MomentumService) -> None:
         self._bot = bot
         self._privacy = privacy
+        self._momentum = momentum
 
     privacy = app_commands.Group(
         name="privacy", description="See or delete what Waypoint stores about you", guild_only=True
@@ -108,6 +111,20 @@ class PrivacyCog(commands.Cog):
         )
         await reply(interaction, embed=embed, view=view)
         view.message = await interaction.original_response()
+
+    @privacy.command(
+        name="leaderboard", description="Show or hide yourself on leaderboards and streak highlights"
+    )
+    @app_commands.describe(choice="show (the default) or hide")
+    @answered
+    async def leaderboard(
+        self, interaction: discord.Interaction[Any], choice: Literal["show", "hide"]
+    ) -> None:
+        assert interaction.guild is not None
+        change = await self._momentum.set_visibility(
+            interaction.guild.id, interaction.user.id, choice == "hide"
+        )
+        await reply(interaction, visibility_text(change))
 
     @commands.Cog.listener("on_member_remove")
     async def record_departure(self, member: discord.Member) -> None:

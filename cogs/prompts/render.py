@@ -22,6 +22,7 @@ from bot.prompts.views import (
     ScheduleChange,
 )
 from cogs._ui import BRAND_COLOUR, shown, timestamp
+from cogs.leaderboard.render import member_name
 
 if TYPE_CHECKING:
     from cogs.prompts.delivery import Delivery
@@ -69,10 +70,18 @@ def prompt_embed(content: PromptContent) -> discord.Embed:
             for item in content.checkpoints
         ]
         embed.add_field(name=content.checkpoints_heading, value="\n".join(lines)[:1024], inline=False)
-    embed.add_field(name="How the cohort is doing", value=content.activity[:1024], inline=False)
+    embed.add_field(name="How the cohort is doing", value=cohort_doing(content)[:1024], inline=False)
     embed.add_field(name="Mark a checkpoint", value=content.how_to_mark[:1024], inline=False)
     embed.set_footer(text=f"{content.roadmap_title} · week {content.week} of {content.total_weeks}"[:2048])
     return embed
+
+
+def cohort_doing(content: PromptContent) -> str:
+    """The activity line, and the members on a notable streak by name (names never ping in an embed)."""
+    if not content.streaks:
+        return content.activity
+    named = ", ".join(f"{member_name(name)} ({weeks} weeks)" for name, weeks in content.streaks)
+    return f"{content.activity}\n🔥 On a streak: {named}. Keep it going!"
 
 
 def post_mention(role_id: int | None) -> str | None:

@@ -57,7 +57,7 @@ class RemindCog(commands.Cog):
     )
     @app_commands.describe(
         review="A DM 48 hours before your review is due, if you haven't recorded it",
-        streak="A DM when your weekly checkpoint streak would break within 48 hours",
+        streak="A DM when your weekly streak would break within 48 hours",
         weekly="A DM after the weekly prompt: the week's focus and your next checkpoints",
     )
     @answered

@@ -11,7 +11,7 @@ from cogs._ui import shown, timestamp
 TURN_OFF = "-# Turn these off with `/remind settings`."
 WHAT = {
     "review": "a DM 48 hours before your review is due, if you haven't recorded it",
-    "streak": "a DM when your weekly checkpoint streak would break within 48 hours",
+    "streak": "a DM when your weekly streak (a checkpoint or a review) would break within 48 hours",
     "weekly": "a DM right after the weekly prompt: the week's focus and your next checkpoints",
 }
 
@@ -59,8 +59,9 @@ def reminder_text(reminder: OutgoingReminder) -> str:
         assert reminder.deadline is not None
         weeks = "week" if reminder.streak == 1 else "weeks"
         lines = [
-            f"🔥 Your streak of {reminder.streak} {weeks} with a checkpoint in **{cohort}** ends"
-            f" {timestamp(reminder.deadline, 'R')} unless you mark one done this week.",
+            f"🔥 Your streak of {reminder.streak} {weeks} in **{cohort}** ends"
+            f" {timestamp(reminder.deadline, 'R')} unless you mark a checkpoint done or record a"
+            " review this week.",
             "Next up:",
             *_checkpoint_lines(reminder),
         ]

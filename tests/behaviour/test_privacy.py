@@ -76,7 +76,7 @@ async def test_my_data_contains_exactly_the_callers_rows(world: World) -> None:
 
     name, payload = await attachment_of(result)
     assert name == "waypoint-study-hall-all-cohorts-my-data-2026-01-01.json"
-    assert "3 records in 2 sections" in result.response.content
+    assert "6 records in 3 sections" in result.response.content
     document = json.loads(payload)
     assert (document["kind"], document["user_id"]) == ("personal_data", str(world.alice.id))
     sections = document["sections"]
@@ -86,6 +86,12 @@ async def test_my_data_contains_exactly_the_callers_rows(world: World) -> None:
         "crud-api",
     ]
     assert sections["checkpoint_completions"][0]["note"] == "asyncio finally clicked"
+    # Her scores: both checkpoints in week 1, January 2026 and all time.
+    assert [(row["kind"], row["period"], row["points"]) for row in sections["scores"]] == [
+        ("all", 0, 2),
+        ("month", 202601, 2),
+        ("week", 1, 2),
+    ]
     # Her own earlier request is not in it yet; nothing about Bob ever is.
     assert sections["audit_entries_as_actor"] == []
     assert str(world.bob.id) not in payload.decode()

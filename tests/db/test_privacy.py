@@ -110,7 +110,7 @@ async def test_my_data_holds_exactly_the_callers_rows_in_this_server(
     assert [row["link"] for row in sections["reviews_received"]] == ["https://github.com/alice/pr/2"]
     assert sections["departures"] == []
     assert sections["cohorts_created"] == []
-    assert data.records == 1 + 3 + 1 + 2 + 1 + 1
+    assert data.records == 1 + 3 + 1 + 2 + 1 + 1 + 4  # and her scores: week, month, all
     # Nobody else's id appears: partners and reviewers are left out.
     text = data.payload.decode()
     assert f'"{BOB}"' not in text
@@ -168,6 +168,8 @@ async def test_forget_me_deletes_and_anonymises_only_the_callers_rows(
         "reminder_settings": 0,
         "reminders_sent": 0,
         "milestone_roles_received": 0,
+        "scores": 4,
+        "leaderboard_choices": 0,
         "review_group_seats_anonymised": 2,
         "reviews_given_anonymised": 1,
         "reviews_received_anonymised": 1,
@@ -201,7 +203,8 @@ async def test_forget_me_deletes_and_anonymises_only_the_callers_rows(
     ]
     assert entries[0].detail == (
         "a member erased their data: 1 cohort membership deleted; 3 checkpoint completions deleted;"
-        " 1 review opt-in deleted; 2 review group seats anonymised; 1 review given anonymised;"
+        " 1 review opt-in deleted; 4 leaderboard scores deleted; 2 review group seats anonymised;"
+        " 1 review given anonymised;"
         " 1 review received anonymised; 1 data request in the audit log anonymised"
     )
     assert entries[0].created_at == clock_now

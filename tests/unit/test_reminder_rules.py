@@ -28,29 +28,6 @@ def test_the_review_reminder_window_is_the_last_48_hours(now: datetime, due: boo
     assert rules.review_reminder_due(DUE, now) is due
 
 
-def test_a_cohort_week_ends_at_local_midnight() -> None:
-    # Week 2 of a cohort starting Thursday 2026-01-01 runs to Wednesday the 14th, Berlin time.
-    assert rules.week_end(date(2026, 1, 1), 2, "Europe/Berlin") == datetime(2026, 1, 14, 23, tzinfo=UTC)
-    assert rules.week_end(date(2026, 1, 1), 2, "Australia/Sydney") == datetime(2026, 1, 14, 13, tzinfo=UTC)
-
-
-def test_the_streak_counts_active_weeks_back_from_last_week() -> None:
-    assert rules.streak_before({1, 2, 3}, 4) == 3
-    assert rules.streak_before({1, 3}, 4) == 1
-    assert rules.streak_before({1, 2}, 4) == 0
-    assert rules.streak_before(set(), 1) == 0
-
-
-def test_a_streak_is_at_risk_only_with_less_than_48_hours_left_and_nothing_done() -> None:
-    ends = datetime(2026, 1, 14, 23, tzinfo=UTC)
-    inside = ends - timedelta(hours=47)
-    assert rules.streak_at_risk({1}, 2, ends, inside)
-    assert not rules.streak_at_risk({1}, 2, ends, ends - timedelta(hours=49))  # too early
-    assert not rules.streak_at_risk({1, 2}, 2, ends, inside)  # already done this week
-    assert not rules.streak_at_risk(set(), 2, ends, inside)  # no streak to lose
-    assert not rules.streak_at_risk({1}, 2, ends, ends)  # the week is over
-
-
 def test_next_checkpoints_skip_what_is_done_and_come_soonest_first(default_catalog: RoadmapCatalog) -> None:
     roadmap = default_catalog.get("python-europe")
     assert roadmap is not None

@@ -1,0 +1,1 @@
+"""Momentum: scores per period, leaderboards, weekly streaks (issue 13)."""
