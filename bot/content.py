@@ -410,6 +410,8 @@ def _describe_validation_error(detail: ErrorDetails, data: Mapping[str, Any]) ->
             where.append(_describe_item("checkpoint", location[1], _item(phase, "checkpoints")))
             location = location[2:]
     field_path = _field_path(location)
+    if detail["type"] == "missing" and field_path:
+        return ", ".join(where), f"{field_path} is missing"  # "checkpoint 3 'rest-api': title is missing"
     if field_path:
         where.append(field_path)
     return ", ".join(where), message

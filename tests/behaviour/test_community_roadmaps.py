@@ -168,8 +168,8 @@ REFUSED = {
     ),
     "schema": (
         EVENINGS.replace("        title: Hello endpoint\n", ""),
-        "line 28, roadmap 'rust-evenings', phase 2 'services', checkpoint 1 'hello-endpoint',"
-        " title: Field required",
+        "line 28, roadmap 'rust-evenings', phase 2 'services', checkpoint 1 'hello-endpoint':"
+        " title is missing",
     ),
     "duplicate checkpoint key": (
         EVENINGS.replace("key: sql-queries", "key: hello-endpoint"),

@@ -445,7 +445,7 @@ def test_missing_extra_and_wrongly_typed_fields_are_all_reported(tmp_path: Path)
     # Four real problems, without pydantic's follow-on "phases should have at least 1 item".
     assert len(problems) == 4
     assert not any("at least 1 item" in problem for problem in problems)
-    assert "broken.yaml: line 5, roadmap 'broken', phase 1 'first', title: Field required" in problems
+    assert "broken.yaml: line 5, roadmap 'broken', phase 1 'first': title is missing" in problems
     assert (
         "broken.yaml: line 6, roadmap 'broken', phase 1 'first', titel: Extra inputs are not permitted"
         " (got 'First')" in problems

@@ -69,8 +69,8 @@ def test_each_problem_names_its_place(text: str, expected: str) -> None:
 def test_line_phase_checkpoint_and_field_are_named() -> None:
     broken = EVENINGS.replace("        title: Typed queries\n", "")
     assert problems_of(broken) == [
-        "up.yaml: line 32, roadmap 'rust-evenings', phase 2 'services', checkpoint 2 'sql-queries',"
-        " title: Field required"
+        "up.yaml: line 32, roadmap 'rust-evenings', phase 2 'services', checkpoint 2 'sql-queries':"
+        " title is missing"
     ]
 
 
