@@ -194,16 +194,28 @@ def postgres_url(request: pytest.FixtureRequest) -> str:
     return database.async_url
 
 
-@pytest.fixture
-def fresh_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A brand-new, never migrated PostgreSQL database (as on a fresh install), dropped afterwards."""
+@pytest.fixture(scope="session")
+def _fresh_postgres_database(request: pytest.FixtureRequest) -> Iterator[postgres.TestDatabase]:
+    """This process's never-migrated PostgreSQL database, dropped at the end of the session."""
     server = request.config.stash[_SERVER]
-    if server is None:
-        pytest.skip(postgres.HOW_TO_ENABLE)
+    assert server is not None, postgres.HOW_TO_ENABLE
     database = postgres.TestDatabase(server, os.environ.get("PYTEST_XDIST_WORKER", "main") + "_fresh")
     database.create(migrate=False)
-    yield database.async_url
+    yield database
     database.drop()
+
+
+@pytest.fixture
+def fresh_postgres_url(request: pytest.FixtureRequest) -> str:
+    """A PostgreSQL database as on a fresh install: never migrated, nothing in it.
+
+    One per process, emptied before each test that asks for it (see ``TestDatabase.empty``).
+    """
+    if request.config.stash[_SERVER] is None:
+        pytest.skip(postgres.HOW_TO_ENABLE)
+    database: postgres.TestDatabase = request.getfixturevalue("_fresh_postgres_database")
+    database.empty()
+    return database.async_url
 
 
 @pytest.fixture
