@@ -8,7 +8,10 @@ its pragmas) says so with ``@pytest.mark.sqlite_only``.
 Speed: the schema is migrated once per session (per xdist worker): into a template file that each
 SQLite test gets a copy of, and into one PostgreSQL database that is emptied before each test. The
 roadmap catalog is parsed once per session. Both are what the tests would otherwise rebuild, byte
-for byte, for every test.
+for byte, for every test. Likewise for every bot a test builds: the extension list is found once,
+each extension module is executed once per process (discord.py would re-execute it per bot) and any
+module's source is compiled once per process. Under xdist the long tests (Hypothesis properties and
+tests marked ``slow``) start first.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ BOTH_DATABASES = (Path(__file__).parent / "db", Path(__file__).parent / "behavio
 # discord.py's ``load_extension`` executes an extension's module afresh, and ``unload_extension`` (at
 # ``bot.close()``) drops it from ``sys.modules``: every bot a test builds imports every ``cogs`` module
 # again. With bytecode caching on, that reads ``__pycache__``; with PYTHONDONTWRITEBYTECODE set (as on
-# many dev containers and CI images) it compiles each module from source, every time: about a third of
-# a behaviour test's set-up. Compiled code objects are immutable, so each source text is compiled once
+# many dev containers and CI images) it compiles each module from source, every time: a fifth of a
+# behaviour test's CPU time. Compiled code objects are immutable, so each source text is compiled once
 # per process and reused (keyed by path and content, so an edited file is still recompiled).
 _COMPILED: dict[tuple[str, bytes], CodeType] = {}
 _source_to_code = importlib.machinery.SourceFileLoader.source_to_code
