@@ -13,8 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from bot.config import Settings
 from bot.container import Services
 from bot.content import RoadmapCatalog
@@ -30,8 +28,6 @@ from tests.db.popular_slot import (
 )
 
 COHORTS = 150
-
-pytestmark = pytest.mark.slow  # scale and concurrency checks: started first under xdist
 
 
 async def test_two_processes_at_a_popular_slot_post_everything_once(
