@@ -8,21 +8,31 @@ its pragmas) says so with ``@pytest.mark.sqlite_only``.
 Speed: the schema is migrated once per session (per xdist worker): into a template file that each
 SQLite test gets a copy of, and into one PostgreSQL database that is emptied before each test. The
 roadmap catalog is parsed once per session. Both are what the tests would otherwise rebuild, byte
-for byte, for every test.
+for byte, for every test. Likewise for every bot a test builds: the extension list is found once,
+each extension module is executed once per process (discord.py would re-execute it per bot) and any
+module's source is compiled once per process. Under xdist the long tests (Hypothesis properties and
+tests marked ``slow``) start first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from types import CodeType, ModuleType
+from typing import Any
 
 import pytest
 import pytest_asyncio
+from discord.ext import commands
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
@@ -35,6 +45,29 @@ from bot.db.engine import create_engine, upgrade_database
 from tests import postgres
 
 BOTH_DATABASES = (Path(__file__).parent / "db", Path(__file__).parent / "behaviour")
+
+# --- compiled modules, once per process ---------------------------------------------------------
+# discord.py's ``load_extension`` executes an extension's module afresh, and ``unload_extension`` (at
+# ``bot.close()``) drops it from ``sys.modules``: every bot a test builds imports every ``cogs`` module
+# again. With bytecode caching on, that reads ``__pycache__``; with PYTHONDONTWRITEBYTECODE set (as on
+# many dev containers and CI images) it compiles each module from source, every time: a fifth of a
+# behaviour test's CPU time. Compiled code objects are immutable, so each source text is compiled once
+# per process and reused (keyed by path and content, so an edited file is still recompiled).
+_COMPILED: dict[tuple[str, bytes], CodeType] = {}
+_source_to_code = importlib.machinery.SourceFileLoader.source_to_code
+
+
+def _source_to_code_once(self: Any, data: Any, path: Any, *, _optimize: int = -1) -> CodeType:
+    if not isinstance(data, bytes) or _optimize != -1:
+        return _source_to_code(self, data, path, _optimize=_optimize)
+    key = (str(path), data)
+    code = _COMPILED.get(key)
+    if code is None:
+        code = _COMPILED[key] = _source_to_code(self, data, path)
+    return code
+
+
+importlib.machinery.SourceFileLoader.source_to_code = _source_to_code_once  # type: ignore[method-assign]
 
 # --- hypothesis profiles ------------------------------------------------------------------------
 # Registered here, before any test module is imported, so that every @settings(...) in a test module
@@ -102,6 +135,9 @@ _SERVER = pytest.StashKey[str | None]()  # the PostgreSQL server's admin URL, or
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: the test runs against the PostgreSQL server")
     config.addinivalue_line("markers", "sqlite_only: checks something only SQLite has; not run on PostgreSQL")
+    config.addinivalue_line(
+        "markers", "slow: takes seconds (a scale or concurrency check); started first under xdist"
+    )
     config.stash[_SERVER] = postgres.server_url()
     if config.stash[_SERVER] is None and os.environ.get("CI"):
         raise pytest.UsageError(postgres.MISSING_IN_CI)
@@ -161,16 +197,28 @@ def postgres_url(request: pytest.FixtureRequest) -> str:
     return database.async_url
 
 
-@pytest.fixture
-def fresh_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A brand-new, never migrated PostgreSQL database (as on a fresh install), dropped afterwards."""
+@pytest.fixture(scope="session")
+def _fresh_postgres_database(request: pytest.FixtureRequest) -> Iterator[postgres.TestDatabase]:
+    """This process's never-migrated PostgreSQL database, dropped at the end of the session."""
     server = request.config.stash[_SERVER]
-    if server is None:
-        pytest.skip(postgres.HOW_TO_ENABLE)
+    assert server is not None, postgres.HOW_TO_ENABLE
     database = postgres.TestDatabase(server, os.environ.get("PYTEST_XDIST_WORKER", "main") + "_fresh")
     database.create(migrate=False)
-    yield database.async_url
+    yield database
     database.drop()
+
+
+@pytest.fixture
+def fresh_postgres_url(request: pytest.FixtureRequest) -> str:
+    """A PostgreSQL database as on a fresh install: never migrated, nothing in it.
+
+    One per process, emptied before each test that asks for it (see ``TestDatabase.empty``).
+    """
+    if request.config.stash[_SERVER] is None:
+        pytest.skip(postgres.HOW_TO_ENABLE)
+    database: postgres.TestDatabase = request.getfixturevalue("_fresh_postgres_database")
+    database.empty()
+    return database.async_url
 
 
 @pytest.fixture
@@ -216,13 +264,70 @@ def catalog_loader(default_catalog: RoadmapCatalog) -> Callable[[Path], RoadmapC
 # --- the bot ------------------------------------------------------------------------------------
 
 
+class _Executed(importlib.abc.Loader):
+    """A loader whose module is already executed: ``module_from_spec`` gets it back as it is."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return self.module
+
+    def exec_module(self, module: ModuleType) -> None:
+        pass
+
+
+# Each extension module as the first bot of this process executed it, with its package's submodules.
+_EXTENSIONS: dict[str, tuple[ModuleType, dict[str, ModuleType]]] = {}
+_load_from_module_spec = getattr(commands.Bot, "_load_from_module_spec", None)
+
+
+async def _load_executed_module(self: commands.Bot, spec: importlib.machinery.ModuleSpec, key: str) -> None:
+    """``Bot._load_from_module_spec`` minus re-executing the module: discord.py's own loading
+    (``setup(bot)``, bookkeeping, errors) runs on the module object the first load executed.
+
+    What executing an extension builds, its ``Cog`` classes and their command definitions, is the
+    same every time; each bot still gets its own cog instances and commands from ``setup``.
+    """
+    assert _load_from_module_spec is not None
+    cached = _EXTENSIONS.get(key)
+    if cached is None:
+        await _load_from_module_spec(self, spec, key)
+        module = self.extensions[key]
+        inside = {name: mod for name, mod in sys.modules.items() if name.startswith(f"{key}.")}
+        _EXTENSIONS[key] = (module, inside)
+        return
+    module, inside = cached
+    sys.modules.update(inside)  # ``unload_extension`` removed the package's submodules too
+    executed = importlib.util.spec_from_loader(
+        key, _Executed(module), is_package=spec.submodule_search_locations is not None
+    )
+    assert executed is not None
+    try:
+        await _load_from_module_spec(self, executed, key)
+    finally:
+        module.__spec__ = spec
+
+
+@pytest.fixture(scope="session")
+def extension_names() -> list[str]:
+    """``discover_extensions()`` walks the ``cogs`` package (importing each subpackage); once is enough."""
+    return bot_app.discover_extensions()
+
+
 @pytest.fixture
 def _bot_reuses_the_session_catalog(
-    monkeypatch: pytest.MonkeyPatch, catalog_loader: Callable[[Path], RoadmapCatalog]
+    monkeypatch: pytest.MonkeyPatch,
+    catalog_loader: Callable[[Path], RoadmapCatalog],
+    extension_names: list[str],
 ) -> None:
-    """``setup_hook`` loads the catalog itself; hand it the session's parse of the same folder."""
+    """What ``setup_hook`` would redo identically for every bot, done once per process: the catalog
+    parse (the session's, for the same folder), the extension list, and executing each extension."""
     if hasattr(bot_app, "load_catalog"):
         monkeypatch.setattr(bot_app, "load_catalog", catalog_loader)
+    monkeypatch.setattr(bot_app, "discover_extensions", lambda: list(extension_names))
+    if _load_from_module_spec is not None:
+        monkeypatch.setattr(commands.Bot, "_load_from_module_spec", _load_executed_module)
 
 
 @pytest_asyncio.fixture
@@ -250,11 +355,29 @@ def simcord_bot(make_bot: Callable[..., WaypointBot]) -> WaypointBot:
 # --- scheduling under xdist ---------------------------------------------------------------------
 
 
+# SimCord gives up on a settle (or an ``advance_time``) after ``settle_timeout`` seconds of wall time,
+# 5 by default. Jobs that run through a year of virtual time (hourly sweeps) can take that long on a
+# loaded 2-core machine running other suites. A passing test never waits for the deadline (settling
+# returns as soon as the bot is idle), so a wider one costs nothing and only makes a hang fail later.
+SETTLE_TIMEOUT = 60.0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, start the Hypothesis properties first (the few long tests), so the last tests a
-    worker runs are short ones and no worker idles while another finishes a multi-second property.
-    Every worker sorts the same way (xdist requires identical collections); serial runs keep file order.
+    """A roomier SimCord settle deadline (unless a test sets its own with ``@pytest.mark.simcord``);
+    and under xdist, the long tests first.
+
+    Long tests are the Hypothesis properties and those marked ``slow``. Started first, the last tests a
+    worker runs are short ones, so no worker idles while another finishes a multi-second test. Every
+    worker sorts the same way (xdist requires identical collections); serial runs keep file order.
     """
+    for item in items:
+        if "simcord_env" in getattr(item, "fixturenames", ()) and item.get_closest_marker("simcord") is None:
+            item.add_marker(pytest.mark.simcord(settle_timeout=SETTLE_TIMEOUT))
     if getattr(config.option, "numprocesses", None) in (None, 0) and not hasattr(config, "workerinput"):
         return
-    items.sort(key=lambda item: not getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
+
+    def long_first(item: pytest.Item) -> bool:
+        hypothesis = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        return not (hypothesis or item.get_closest_marker("slow") is not None)
+
+    items.sort(key=long_first)

@@ -248,6 +248,7 @@ async def test_cohort_calendar_attaches_the_dates(world: World) -> None:
     assert "Import the file" in text_of(result)
 
 
+@pytest.mark.slow
 async def test_paused_and_ended_cohorts_say_so(world: World) -> None:
     await world.moderator.slash(world.channel, "prompts pause", cohort="Spring")
     paused = await world.alice.slash(world.channel, "cohort calendar", cohort="Spring")

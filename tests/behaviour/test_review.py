@@ -373,6 +373,7 @@ async def test_reminder_job_nudges_only_those_without_a_review_once(world: World
         assert pinged(world, reminder) == expected
 
 
+@pytest.mark.slow
 async def test_three_missed_rounds_snooze_a_member_who_is_told_once(world: World) -> None:
     await opt_in(world, world.alice, world.bob)
     bot = bot_of(world.env)
@@ -396,6 +397,7 @@ async def test_three_missed_rounds_snooze_a_member_who_is_told_once(world: World
     assert "Welcome back" in back.response.content
 
 
+@pytest.mark.slow
 async def test_notice_waits_for_next_use_when_dms_are_closed(world: World) -> None:
     await opt_in(world, world.alice, world.bob)
     bot = bot_of(world.env)

@@ -102,6 +102,7 @@ async def fire_all(bot: WaypointBot, prefix: str) -> list[asyncio.Future[None]]:
     return [asyncio.ensure_future(job.func(*job.args)) for job in jobs]
 
 
+@pytest.mark.slow
 async def test_two_processes_with_overlapping_shards_post_each_week_and_round_once(
     simcord_env: simcord.Env, newcomer: Callable[[], WaypointBot]
 ) -> None:

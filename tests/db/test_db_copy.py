@@ -90,6 +90,7 @@ async def row_counts(services: Services) -> dict[str, int]:
         }
 
 
+@pytest.mark.slow
 async def test_a_community_moves_to_postgresql_and_back_with_the_same_answers(
     sqlite_source: str,
     fresh_postgres_url: str,

@@ -8,8 +8,9 @@ at the same moment run on two engines, as two bot processes (or two busy connect
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.container import Services, build_services
-from bot.content import load_catalog
+from bot.content import RoadmapCatalog
 from bot.db.engine import create_engine
 from bot.db.models import Cohort, CustomPrompt, PromptPost
 from bot.kernel.errors import ConflictError, DomainError, InvalidInputError
@@ -61,9 +62,11 @@ async def stored(services: Services, model: type[PromptPost] | type[CustomPrompt
 
 
 @pytest_asyncio.fixture
-async def second_process(settings: Settings, clock: FakeClock) -> AsyncIterator[Services]:
+async def second_process(
+    settings: Settings, clock: FakeClock, catalog_loader: Callable[[Path], RoadmapCatalog]
+) -> AsyncIterator[Services]:
     engine = create_engine(settings.database_url)
-    yield build_services(settings, engine, load_catalog(settings.content_dir), clock)
+    yield build_services(settings, engine, catalog_loader(settings.content_dir), clock)
     await engine.dispose()
 
 

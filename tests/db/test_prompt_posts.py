@@ -7,8 +7,9 @@ Mondays at 18:00 in Berlin (17:00 UTC), so week 1's slot is 2026-03-02 17:00 UTC
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.container import Services, build_services
-from bot.content import load_catalog
+from bot.content import RoadmapCatalog
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import CheckpointCompletion, Cohort, PromptPost
 from bot.kernel.errors import ConflictError
@@ -58,10 +59,12 @@ async def cohort_row(services: Services, cohort_id: int) -> Cohort:
 
 
 @pytest_asyncio.fixture
-async def second_process(settings: Settings, clock: FakeClock) -> AsyncIterator[Services]:
+async def second_process(
+    settings: Settings, clock: FakeClock, catalog_loader: Callable[[Path], RoadmapCatalog]
+) -> AsyncIterator[Services]:
     """Services over their own engine and connections, as a second bot process would have."""
     engine = create_engine(settings.database_url)
-    yield build_services(settings, engine, load_catalog(settings.content_dir), clock)
+    yield build_services(settings, engine, catalog_loader(settings.content_dir), clock)
     await engine.dispose()
 
 

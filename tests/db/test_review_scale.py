@@ -183,6 +183,7 @@ def _brute_counts(completions: list[tuple[int | None, int | None]], user_id: int
     )
 
 
+@pytest.mark.slow
 async def test_member_only_reads_agree_with_whole_round_reads_with_erased_partners(
     services: Services, clock: FakeClock
 ) -> None:

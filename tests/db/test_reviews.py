@@ -415,6 +415,7 @@ async def test_a_slot_missed_while_down_is_caught_up_within_the_grace(
     assert await services.review_rounds.cohorts_missing_their_round(grace) == []
 
 
+@pytest.mark.slow
 async def test_a_large_cohort_is_paired_in_full(services: Services) -> None:
     await _cohort(services)
     user_ids = list(range(1000, 1151))  # 151 members: above the in-thread threshold, odd

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.reviews.rules import members_without_review, without_review_by_group
+from bot.content import RoadmapCatalog
+from bot.reviews.rules import (
+    member_phase_index,
+    members_without_review,
+    phase_index_from_counts,
+    without_review_by_group,
+)
 
 USERS = st.integers(min_value=1, max_value=12)
 SIDE = st.one_of(st.none(), USERS)
@@ -37,14 +45,13 @@ def test_one_pass_matches_the_per_group_rule(
 
 @settings(max_examples=50, deadline=None)
 @given(st.data())
-def test_phase_from_counts_matches_the_phase_from_keys(data: st.DataObject) -> None:
-    from collections import Counter
-
-    from bot.content import default_content_dir, load_catalog
-    from bot.reviews.rules import member_phase_index, phase_index_from_counts
-
-    catalog = load_catalog(default_content_dir())
-    roadmap = catalog.get(data.draw(st.sampled_from(["junior-to-senior", "job-skills", "python-europe"])))
+def test_phase_from_counts_matches_the_phase_from_keys(
+    default_catalog: RoadmapCatalog, data: st.DataObject
+) -> None:
+    # The shipped roadmaps, parsed once per session (conftest), not once per example.
+    roadmap = default_catalog.get(
+        data.draw(st.sampled_from(["junior-to-senior", "job-skills", "python-europe"]))
+    )
     assert roadmap is not None
     phase_of = {
         checkpoint.key: index
