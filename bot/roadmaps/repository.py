@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,15 +88,29 @@ class FollowerRepository:
             for row_id, cohort_id, user_id, key in await self._session.execute(statement)
         ]
 
-    async def rename(self, updates: Mapping[int, str], duplicates: Collection[int]) -> None:
-        """Delete the duplicates first, so a renamed row never meets its member's other one."""
+    async def rename(
+        self, updates: Mapping[int, str], duplicates: Collection[int]
+    ) -> list[tuple[int, int, datetime]]:
+        """Delete the duplicates first, so a renamed row never meets its member's other one.
+
+        Returns the deleted rows' (cohort, member, completed at), whose scores need a recount.
+        """
+        deleted: list[tuple[int, int, datetime]] = []
         if duplicates:
-            await self._session.execute(
-                delete(CheckpointCompletion).where(CheckpointCompletion.id.in_(list(duplicates)))
+            wanted = CheckpointCompletion.id.in_(list(duplicates))
+            found = await self._session.execute(
+                select(
+                    CheckpointCompletion.cohort_id,
+                    CheckpointCompletion.user_id,
+                    CheckpointCompletion.completed_at,
+                ).where(wanted)
             )
+            deleted = [(cohort_id, user_id, at) for cohort_id, user_id, at in found]
+            await self._session.execute(delete(CheckpointCompletion).where(wanted))
         for row_id, key in updates.items():
             await self._session.execute(
                 update(CheckpointCompletion)
                 .where(CheckpointCompletion.id == row_id)
                 .values(checkpoint_key=key)
             )
+        return deleted

@@ -23,6 +23,7 @@ from bot.db.models import Cohort, ServerRoadmapVersion
 from bot.kernel.errors import ConflictError, InvalidInputError, NotFoundError
 from bot.kernel.roadmap import Roadmap
 from bot.kernel.text import echo_code
+from bot.momentum import tally
 from bot.roadmaps.diff import Level, RoadmapDiff, carry_over, diff_roadmaps
 from bot.roadmaps.repository import FollowerRepository, RoadmapVersionRepository
 from bot.roadmaps.rules import check_upload, roadmap_yaml, shown_copy, source_name
@@ -199,7 +200,10 @@ class RoadmapService:
                     set(proposal.diff.renames) | set(proposal.diff.renames.values()),
                 )
                 plan = carry_over(rows, proposal.diff.renames)
-                await followers.rename(dict(plan.updates), plan.duplicates)
+                dropped = await followers.rename(dict(plan.updates), plan.duplicates)
+                by_id = {cohort.id: cohort for cohort in cohorts}
+                for cohort_id, user_id, completed_at in dropped:  # a member who had both keys
+                    await tally.refresh(session, by_id[cohort_id], user_id, [completed_at])
                 renamed = len(plan.updates)
             for cohort in cohorts:  # the calendar follows the new length
                 if cohort.finished_at is not None and cohort_week(cohort, now) <= roadmap.duration_weeks:

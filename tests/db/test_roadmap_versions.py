@@ -7,9 +7,11 @@ from sqlalchemy import select
 
 from bot.container import Services, build_services
 from bot.db.models import CheckpointCompletion, Cohort, ServerRoadmapVersion
+from bot.momentum import tally
 from bot.roadmaps.service import RoadmapChangedError
 from bot.roadmaps.views import Imported, Proposal
 from tests.behaviour.test_community_roadmaps import EVENINGS, EVENINGS_V2
+from tests.db.test_momentum import recounted, stored
 
 GUILD, OTHER, MOD, ALICE, BOB = 10, 20, 1, 2, 3
 
@@ -79,6 +81,10 @@ async def test_renamed_completions_carry_over_and_a_member_with_both_keeps_one(s
                 completed_at=done.completed_at,
             )
         )
+        await session.flush()
+        cohort = await session.get(Cohort, done.cohort_id)
+        assert cohort is not None
+        await tally.refresh(session, cohort, BOB, [done.completed_at])  # his score counts both
     proposal = await imported(services, EVENINGS_V2)
     assert isinstance(proposal, Proposal)
     touched = {(c.change.kind.value, c.change.key): c.members for c in proposal.changes}
@@ -93,6 +99,8 @@ async def test_renamed_completions_carry_over_and_a_member_with_both_keeps_one(s
     ]
     report = await services.progress.report(GUILD, ALICE)
     assert (report.report.done, report.report.total) == (1, 4)
+    # Bob's dropped duplicate takes its point with it: the scores equal a recount of the rows.
+    assert await stored(services) == await recounted(services)
 
 
 async def test_a_proposal_made_stale_by_another_version_is_refused(services: Services) -> None:
