@@ -296,43 +296,36 @@ class MilestoneService:
 
     async def failed(self, action: RoleAction, reason: Refusal) -> None:
         """Discord refused the grant: the progress stands, moderators see why."""
-        log.warning(
-            "guild=%s user=%s milestone role %s for %s phase %s not given: %s",
-            action.guild_id,
-            action.user_id,
-            action.role_id,
-            action.phase.roadmap_key,
-            action.phase.key,
-            reason.value,
-        )
-        async with self._sessions.begin() as session:
-            await GrantRepository(session).move(
-                action.grant_id,
-                GrantState.CLAIMED,
-                state=GrantState.FAILED.value,
-                failed_at=self._clock(),
-                error=reason.value,
-            )
+        await self._record_refusal(action, reason, GrantState.CLAIMED, GrantState.FAILED, "given")
 
     async def removed(self, action: RoleAction) -> None:
         async with self._sessions.begin() as session:
             await GrantRepository(session).drop(action.grant_id, GrantState.REMOVING)
 
     async def remove_failed(self, action: RoleAction, reason: Refusal) -> None:
+        """Discord refused to take the role back: the grant stays recorded, moderators see why."""
+        await self._record_refusal(
+            action, reason, GrantState.REMOVING, GrantState.REMOVE_FAILED, "taken back"
+        )
+
+    async def _record_refusal(
+        self, action: RoleAction, reason: Refusal, expected: GrantState, state: GrantState, verb: str
+    ) -> None:
         log.warning(
-            "guild=%s user=%s milestone role %s for %s phase %s not taken back: %s",
+            "guild=%s user=%s milestone role %s for %s phase %s not %s: %s",
             action.guild_id,
             action.user_id,
             action.role_id,
             action.phase.roadmap_key,
             action.phase.key,
+            verb,
             reason.value,
         )
         async with self._sessions.begin() as session:
             await GrantRepository(session).move(
                 action.grant_id,
-                GrantState.REMOVING,
-                state=GrantState.REMOVE_FAILED.value,
+                expected,
+                state=state.value,
                 failed_at=self._clock(),
                 error=reason.value,
             )

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bot.db.models import (
     CheckpointCompletion,
@@ -66,8 +66,9 @@ class Caller:
     row: MemberTally | None  # detached: their score for the period, if any
 
 
-def _listed(guild_id: int) -> list[ColumnElement[bool]]:
-    """Rows (joined on ``ENROLMENT``) of members still in the cohort who did not hide themselves."""
+def _listed(guild_id: int | BindParameter[int]) -> list[ColumnElement[bool]]:
+    """Rows (joined on ``ENROLMENT``) of members still in the cohort who did not hide themselves
+    (a guild id, or the bound parameter of a statement built once)."""
     return [
         CohortMember.left_at.is_(None),
         ~select(LeaderboardChoice.id)
@@ -440,14 +441,7 @@ _TOP = (
     .join(CohortMember, ENROLMENT)
     .where(
         *_IN_PERIOD,
-        CohortMember.left_at.is_(None),
-        ~select(LeaderboardChoice.id)
-        .where(
-            LeaderboardChoice.guild_id == _GUILD,
-            LeaderboardChoice.user_id == MemberTally.user_id,
-            LeaderboardChoice.hidden.is_(True),
-        )
-        .exists(),
+        *_listed(_GUILD),
     )
     .order_by(MemberTally.points.desc(), MemberTally.reached_at, MemberTally.user_id)
     .limit(bindparam("limit"))

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ReviewCompletion, ReviewGroup, ReviewGroupMember, ReviewRound
-from bot.reviews.repository import ReviewPair, StoredGroup
+from bot.reviews.repository import ReviewPair, StoredGroup, seated_groups
 
 
 async def member_rounds(
@@ -61,29 +61,7 @@ async def groups_by_id(session: AsyncSession, group_ids: Iterable[int]) -> dict[
     wanted = list(group_ids)
     if not wanted:
         return {}
-    statement = (
-        select(
-            ReviewGroup.id,
-            ReviewGroup.round_id,
-            ReviewGroup.thread_id,
-            ReviewGroupMember.id,
-            ReviewGroupMember.user_id,
-        )
-        .outerjoin(ReviewGroupMember, ReviewGroupMember.group_id == ReviewGroup.id)
-        .where(ReviewGroup.id.in_(wanted))
-    )
-    rows: dict[int, tuple[int, int | None, list[int], int]] = {}
-    for group_id, round_id, thread_id, seat_id, user_id in await session.execute(statement):
-        round_of, thread, members, former = rows.get(group_id, (round_id, thread_id, [], 0))
-        if user_id is not None:
-            members.append(user_id)
-        elif seat_id is not None:  # a seat whose member erased their data
-            former += 1
-        rows[group_id] = (round_of, thread, members, former)
-    return {
-        group_id: StoredGroup(group_id, round_id, thread_id, tuple(sorted(members)), former)
-        for group_id, (round_id, thread_id, members, former) in rows.items()
-    }
+    return {group.id: group for group in await seated_groups(session, ReviewGroup.id.in_(wanted))}
 
 
 async def reviews_touching(

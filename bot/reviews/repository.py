@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -302,31 +302,9 @@ class ReviewRepository:
         """Groups per round id, each with its members sorted; rounds without groups map to []."""
         wanted = list(round_ids)
         by_round: dict[int, list[StoredGroup]] = {round_id: [] for round_id in wanted}
-        if not wanted:
-            return by_round
-        statement = (
-            select(
-                ReviewGroup.id,
-                ReviewGroup.round_id,
-                ReviewGroup.thread_id,
-                ReviewGroupMember.id,
-                ReviewGroupMember.user_id,
-            )
-            .outerjoin(ReviewGroupMember, ReviewGroupMember.group_id == ReviewGroup.id)
-            .where(ReviewGroup.round_id.in_(wanted))
-            .order_by(ReviewGroup.id)
-        )
-        rows: dict[int, tuple[int, int | None, list[int], list[int]]] = {}
-        for group_id, round_id, thread_id, seat_id, user_id in await self._session.execute(statement):
-            entry = rows.setdefault(group_id, (round_id, thread_id, [], []))
-            if user_id is not None:
-                entry[2].append(user_id)
-            elif seat_id is not None:  # a seat whose member erased their data
-                entry[3].append(seat_id)
-        for group_id, (round_id, thread_id, members, former) in rows.items():
-            by_round[round_id].append(
-                StoredGroup(group_id, round_id, thread_id, tuple(sorted(members)), len(former))
-            )
+        if wanted:
+            for group in await seated_groups(self._session, ReviewGroup.round_id.in_(wanted)):
+                by_round[group.round_id].append(group)
         return by_round
 
     async def round_contents(self, round_id: int) -> tuple[list[StoredGroup], frozenset[ReviewPair]]:
@@ -406,3 +384,31 @@ _CHUNK = 500
 
 def _chunks(user_ids: Sequence[int]) -> list[Sequence[int]]:
     return [user_ids[start : start + _CHUNK] for start in range(0, len(user_ids), _CHUNK)]
+
+
+async def seated_groups(session: AsyncSession, where: ColumnElement[bool]) -> list[StoredGroup]:
+    """The groups ``where`` selects, in id order, with their seats: members sorted, and the seats
+    of members who erased their data counted as ``former``."""
+    statement = (
+        select(
+            ReviewGroup.id,
+            ReviewGroup.round_id,
+            ReviewGroup.thread_id,
+            ReviewGroupMember.id,
+            ReviewGroupMember.user_id,
+        )
+        .outerjoin(ReviewGroupMember, ReviewGroupMember.group_id == ReviewGroup.id)
+        .where(where)
+        .order_by(ReviewGroup.id)
+    )
+    rows: dict[int, tuple[int, int | None, list[int], list[int]]] = {}
+    for group_id, round_id, thread_id, seat_id, user_id in await session.execute(statement):
+        entry = rows.setdefault(group_id, (round_id, thread_id, [], []))
+        if user_id is not None:
+            entry[2].append(user_id)
+        elif seat_id is not None:  # a seat whose member erased their data
+            entry[3].append(seat_id)
+    return [
+        StoredGroup(group_id, round_id, thread_id, tuple(sorted(members)), len(former))
+        for group_id, (round_id, thread_id, members, former) in rows.items()
+    ]
