@@ -39,6 +39,17 @@ class RoadmapVersionRepository:
         )
         return int(await self._session.scalar(statement) or 0)
 
+    async def retire(self, row_id: int) -> bool:
+        """Mark one version no longer current, if it still is: False when another process got
+        there first (compare-and-set, so two confirmations never leave two current versions)."""
+        result = await self._session.execute(
+            update(ServerRoadmapVersion)
+            .where(ServerRoadmapVersion.id == row_id, ServerRoadmapVersion.current.is_(True))
+            .values(current=False)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     def add(self, row: ServerRoadmapVersion) -> None:
         self._session.add(row)
 

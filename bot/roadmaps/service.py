@@ -187,8 +187,10 @@ class RoadmapService:
                     f"`{roadmap.key}` changed since you uploaded this file (it is now "
                     f"{'removed' if current is None else f'version {current.version}'}); import it again."
                 )
-            current.current = False
-            await session.flush()
+            if not await versions.retire(current.id):  # another confirmation won in between
+                raise RoadmapChangedError(
+                    f"`{roadmap.key}` changed since you uploaded this file; import it again."
+                )
             version = await versions.last_version(guild_id, roadmap.key) + 1
             await self._store(session, guild_id, proposal.actor_id, roadmap, proposal.source, version)
             followers = FollowerRepository(session)
@@ -248,13 +250,14 @@ class RoadmapService:
             )
         roadmap_of(self._catalog, wanted, guild_id)  # unknown here: refused with a hint
         async with self._sessions.begin() as session:
-            current = await RoadmapVersionRepository(session).current(guild_id, wanted)
-            if current is None:
-                raise NotFoundError(f"There is no roadmap `{echo_code(key)}`. See `/roadmap list`.")
+            versions = RoadmapVersionRepository(session)
+            current = await versions.current(guild_id, wanted)
             cohorts = await FollowerRepository(session).cohorts(guild_id, wanted)
             if cohorts:
                 raise RoadmapInUseError(wanted, [cohort.name for cohort in cohorts])
-            current.current = False
+            # Gone, or retired by a second click or a new version in between: nothing to remove.
+            if current is None or not await versions.retire(current.id):
+                raise NotFoundError(f"There is no roadmap `{echo_code(key)}`. See `/roadmap list`.")
             current.removed_at = self._clock()
             roadmap = _stored(current.source, current.key)
             add_audit_entry(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.container import Services, build_services
-from bot.db.models import CheckpointCompletion, Cohort, ServerRoadmapVersion
+from bot.db.models import AuditEntry, CheckpointCompletion, Cohort, ServerRoadmapVersion
 from bot.momentum import tally
+from bot.roadmaps.repository import RoadmapVersionRepository
 from bot.roadmaps.service import RoadmapChangedError
 from bot.roadmaps.views import Imported, Proposal
 from tests.behaviour.test_community_roadmaps import EVENINGS, EVENINGS_V2
 from tests.db.test_momentum import recounted, stored
+from tests.db.test_races import read_together
 
 GUILD, OTHER, MOD, ALICE, BOB = 10, 20, 1, 2, 3
 
@@ -153,3 +157,52 @@ async def test_a_longer_version_reopens_a_cohort_that_had_reached_the_end(servic
     async with services.sessions() as session:
         cohort = await session.scalar(select(Cohort))
     assert cohort is not None and cohort.finished_at is None  # its calendar now runs to week 5
+
+
+async def test_two_moderators_importing_one_new_key_at_once_store_one_version(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_together(monkeypatch, RoadmapVersionRepository, "current")  # both see no such roadmap yet
+    outcomes = await asyncio.gather(
+        services.roadmaps.start_import(GUILD, MOD, "evenings.yaml", EVENINGS.encode()),
+        services.roadmaps.start_import(GUILD, ALICE, "evenings.yaml", EVENINGS.encode()),
+        return_exceptions=True,
+    )
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Imported", "RoadmapChangedError"]
+    refusal = next(outcome for outcome in outcomes if isinstance(outcome, RoadmapChangedError))
+    assert "at the same moment" in refusal.message
+    assert await versions(services) == [(GUILD, 1, True)]
+
+
+async def test_two_moderators_confirming_versions_at_once_store_one(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await imported(services, EVENINGS)
+    first = await imported(services, EVENINGS_V2)
+    second = await imported(services, EVENINGS_V2.replace("Deploy it", "Ship it"))
+    assert isinstance(first, Proposal) and isinstance(second, Proposal)
+    read_together(monkeypatch, RoadmapVersionRepository, "current")  # both see version 1 as current
+    outcomes = await asyncio.gather(
+        services.roadmaps.confirm(first), services.roadmaps.confirm(second), return_exceptions=True
+    )
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Imported", "RoadmapChangedError"]
+    assert await versions(services) == [(GUILD, 1, False), (GUILD, 2, True)]
+
+
+async def test_a_double_click_on_remove_removes_once_and_refuses_the_second(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await imported(services, EVENINGS)
+    read_together(monkeypatch, RoadmapVersionRepository, "current")
+    outcomes = await asyncio.gather(
+        services.roadmaps.remove(GUILD, MOD, "rust-evenings"),
+        services.roadmaps.remove(GUILD, MOD, "rust-evenings"),
+        return_exceptions=True,
+    )
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["NotFoundError", "Removed"]
+    assert await versions(services) == [(GUILD, 1, False)]
+    async with services.sessions() as session:
+        removals = await session.scalar(
+            select(func.count()).where(AuditEntry.guild_id == GUILD, AuditEntry.action == "roadmap.remove")
+        )
+    assert removals == 1
