@@ -106,9 +106,9 @@ class RoadmapCog(commands.Cog):
             except DomainError as error:
                 return error.message
             for cohort_id in await self._roadmaps.follower_ids(proposal.guild_id, proposal.roadmap.key):
-                # Re-register each follower's weekly jobs from the database: its calendar changed.
+                # Its calendar changed: "created" makes the prompt and review cogs register the
+                # cohort's weekly jobs again from the database (the review cog does it for either event).
                 interaction.client.dispatch("waypoint_cohort_created", cohort_id)
-                interaction.client.dispatch("waypoint_cohort_schedule_changed", cohort_id)
             return render.imported_text(result)
 
         view = ConfirmView(
