@@ -55,10 +55,10 @@ async def seed(services: Services, clock: FakeClock) -> None:
     await seed_server(services, clock)
     await services.prompts.add_custom(GUILD, "Spring", 2, "Show us your\nindented code", MOD)
     await services.reviews.join(GUILD, ALICE, "Spring", languages="python, sql")
-    async with services.sessions.begin() as session:
+    async with services.sessions() as session:
         spring = await session.scalar(select(Cohort).where(Cohort.guild_id == GUILD, Cohort.name == "Spring"))
-        assert spring is not None
-        assert await services.prompts.claim_week(spring.id, 8) is not None  # a claimed weekly post
+    assert spring is not None
+    assert await services.prompts.claim_week(spring.id, 8) is not None  # a claimed weekly post
     await services.exports.write(
         GUILD, None, ExportKind.PROGRESS, ExportFormat.CSV, io.BytesIO(), actor_id=MOD
     )

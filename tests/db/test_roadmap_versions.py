@@ -168,9 +168,14 @@ async def test_two_moderators_importing_one_new_key_at_once_store_one_version(
         services.roadmaps.start_import(GUILD, ALICE, "evenings.yaml", EVENINGS.encode()),
         return_exceptions=True,
     )
-    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Imported", "RoadmapChangedError"]
-    refusal = next(outcome for outcome in outcomes if isinstance(outcome, RoadmapChangedError))
-    assert "at the same moment" in refusal.message
+    names = sorted(type(outcome).__name__ for outcome in outcomes)
+    if services.settings.database_url.startswith("sqlite"):
+        # SQLite writers take turns: the second import finds the first's identical version.
+        assert names == ["Imported", "Unchanged"]
+    else:
+        assert names == ["Imported", "RoadmapChangedError"]
+        refusal = next(outcome for outcome in outcomes if isinstance(outcome, RoadmapChangedError))
+        assert "at the same moment" in refusal.message
     assert await versions(services) == [(GUILD, 1, True)]
 
 
