@@ -87,9 +87,10 @@ async def close_round(
 ) -> list[AutoSnoozed]:
     """Close a round once (a claimed row) and update the streaks of its paired members.
 
-    The round's seats and reviews are read before the writing transaction starts, so the writer
-    is held only for the claim and the bulk updates. A review recorded in between is noticed by
-    its count, and the contents are then read again inside the transaction.
+    The round's seats and reviews are read, and the streak changes worked out, before the writing
+    transaction starts, so the writer is held only for the claim and the bulk updates. A review
+    recorded in between is noticed by its count, and the changes are then worked out again inside
+    the transaction.
     """
     async with sessions() as session:
         repository = ReviewRepository(session)
@@ -99,14 +100,13 @@ async def close_round(
         cohort = await CohortRepository(session).by_id(review_round.cohort_id)
         assert cohort is not None  # rounds are deleted with their cohort
         seen = await repository.completion_count(round_id)
-        contents = await repository.round_contents(round_id)
+        reviewed, missed = _streak_changes(*await repository.round_contents(round_id))
     async with sessions.begin() as session:
         repository = ReviewRepository(session)
         if not await RoundClaims(repository.session).claim_close(round_id, now):
             return []
         if await repository.completion_count(round_id) != seen:
-            contents = await repository.round_contents(round_id)
-        reviewed, missed = _streak_changes(*contents)
+            reviewed, missed = _streak_changes(*await repository.round_contents(round_id))
         await repository.update_streaks(cohort.id, reviewed, missed)
         snoozed_ids = await repository.snooze_for_misses(cohort.id, missed, MISSED_ROUNDS_LIMIT)
     log.info(

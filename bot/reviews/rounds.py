@@ -31,6 +31,7 @@ from bot.content import RoadmapCatalog
 from bot.db.models import Cohort, ReviewRound
 from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError
+from bot.kernel.slices import in_slices
 from bot.reviews.claims import RoundClaims, is_filling
 from bot.reviews.pairing import Candidate, PairingResult, pair_week
 from bot.reviews.repository import ReviewRepository
@@ -215,7 +216,8 @@ class ReviewRounds:
         repository = ReviewRepository(session)
         eligible = [
             row
-            for row in await repository.pairing_rows(cohort.id)
+            async for rows in in_slices(await repository.pairing_rows(cohort.id))
+            for row in rows
             if is_available(row.active, row.snoozed_until_week, row.missed_streak, week)
             and in_guild(row.user_id)
         ]
@@ -240,7 +242,8 @@ class ReviewRounds:
                 languages=languages[row.languages],
                 phase_index=phase_index_from_counts(roadmap, done.get(row.user_id, {})),
             )
-            for row in eligible
+            async for rows in in_slices(eligible)
+            for row in rows
         ]
 
     async def cohorts_missing_their_round(self, grace: timedelta) -> list[int]:
