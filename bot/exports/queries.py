@@ -2,7 +2,9 @@
 
 Everything here is Core SQL streamed from the cursor (``bot.db.rows``): memory stays flat
 whatever the server's size. Callers get batches of export rows (tuples in the column order of
-``bot.exports.formats``) or of small records to finish into rows.
+``bot.exports.formats``) or of small records to finish into rows. The long checkpoint export can
+also be read from a SQLite file by SQLite's own driver, in the formatting thread
+(``read_checkpoint_rows``).
 """
 
 from __future__ import annotations
@@ -31,8 +33,7 @@ from bot.db.models import (
     ReviewRound,
 )
 from bot.db.rows import AnySelect, raw, required_utc_timestamp, stream, utc_timestamp
-from bot.exports.formats import Row
-from bot.exports.formats.checkpoints import CheckpointBatch, CheckpointRows, CheckpointSlot
+from bot.exports.formats import CheckpointBatch, CheckpointRows, CheckpointSlot, Row
 
 
 async def guild_is_known(session: AsyncSession, guild_id: int) -> bool:
