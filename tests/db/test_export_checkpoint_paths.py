@@ -13,8 +13,10 @@ import threading
 
 import openpyxl
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.container import Services
+from bot.db.engine import create_engine
 from bot.db.models import CheckpointCompletion
 from bot.exports import queries
 from bot.exports.formats import ExportFormat
@@ -102,3 +104,15 @@ async def test_an_export_of_a_file_the_bot_cannot_read_fails_plainly(
         await services.exports.write(
             GUILD, None, ExportKind.CHECKPOINTS, ExportFormat.CSV, io.BytesIO(), actor_id=MOD
         )
+
+
+async def test_only_a_sqlite_file_is_read_by_the_formatting_thread(services: Services) -> None:
+    memory = create_engine("sqlite+aiosqlite://")
+    try:
+        async with AsyncSession(memory) as session:
+            assert await queries.sqlite_file(session) is None
+    finally:
+        await memory.dispose()
+    async with services.sessions() as session:
+        database = await queries.sqlite_file(session)
+    assert database is not None and database.endswith(".sqlite3")

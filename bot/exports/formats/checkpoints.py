@@ -239,12 +239,12 @@ class CheckpointBatch:
 
 
 def iter_checkpoint_csv(batches: Iterable[CheckpointBatch], *, bom: bool = True) -> Iterator[bytes]:
-    """The CSV of ``iter_csv`` over ``CHECKPOINT_COLUMNS``, byte for byte, a chunk per batch.
+    """The CSV of ``iter_csv`` over ``CHECKPOINT_COLUMNS`` and the batches' rows, byte for byte.
 
-    Per member it is one ``%`` with a template of the member's layout (the checkpoints' cohort,
-    roadmap, phase, key, title and status already as CSV text) over the member's id and name
-    and one "completed_at,evidence" text per completion; each distinct text is rendered by
-    ``csv_fields``, so quoting and formula neutralising are the same as in every CSV export.
+    Text goes through ``csv_fields`` (links through ``csv_text_fields``, its equivalent for
+    mostly distinct text), so quoting and formula neutralising are those of every CSV export:
+    the checkpoints' fixed text once per cohort, the members' names and links once per batch.
+    Times are ``format_timestamp``'s, sliced from SQLite's stored text when they are that.
     """
     yield csv_header(CHECKPOINT_COLUMNS, bom=bom)
     writer = _CheckpointCsv()
@@ -264,7 +264,7 @@ class _CheckpointCsv:
     A member's text is one ``"".join`` of pieces picked from ``(head, *fixed, *times, *links)``:
     ``head`` is "member_id,display_name,", ``fixed`` the layout's unchanging pieces (each row's
     "cohort,roadmap,phase,key,title,status," and the separators), ``times`` and ``links`` the
-    CSV text of the member's completions. The ``%`` operator does the same in twice the time.
+    CSV text of the member's completions. A ``%`` template took three times as long.
     """
 
     def __init__(self) -> None:

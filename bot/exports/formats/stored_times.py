@@ -4,8 +4,8 @@ SQLAlchemy stores an aware datetime in SQLite as naive UTC text at microseconds,
 ``2026-11-24 18:05:00.123456``. The export writes it ``2026-11-24T18:05:00Z``
 (``bot.kernel.serial.format_timestamp``): the same characters, a ``T`` for the space, the
 fraction dropped, a ``Z``. Reading 600,000 of them into datetimes and formatting those took a
-quarter of a long CSV export, so ``stored_times_as_text`` does it with byte operations over the
-column joined into one buffer (C loops: slices with a step, searches), and checks on the way
+sixth of a long CSV export, so ``stored_times_as_text`` does it with byte operations over the
+column joined into one buffer (C loops: slices with a step, translations), and checks on the way
 that every value is such text and names a real moment. Anything else, it declines and the
 caller reads the values one by one, as before.
 """
