@@ -42,10 +42,6 @@ _COMPLETED_AT: Final = itemgetter(3)
 _EVIDENCE: Final = itemgetter(4)
 # Takes the cells of some positions from a sequence (``_picker``).
 _Pick: TypeAlias = Callable[[Sequence[Any]], tuple[Any, ...]]
-# Rows of CSV text joined and written at a time: chunks under 128 KiB, which the C allocator
-# serves from its heap; larger ones are mapped and unmapped each time, which cost a tenth of the
-# export's time in page faults.
-_CHUNK_ROWS: Final = 800
 # Distinct member layouts remembered per roadmap; past this the memory starts over, so members
 # who all completed different sets cost a little more time, never more memory.
 _LAYOUTS_KEPT: Final = 512
@@ -249,8 +245,8 @@ def iter_checkpoint_csv(batches: Iterable[CheckpointBatch], *, bom: bool = True)
     yield csv_header(CHECKPOINT_COLUMNS, bom=bom)
     writer = _CheckpointCsv()
     for batch in batches:
-        for text in writer.texts(batch):
-            yield text.encode("utf-8")
+        if len(batch):
+            yield writer.text(batch).encode("utf-8")
 
 
 def write_checkpoint_csv(batches: Iterable[CheckpointBatch], out: BinaryIO, *, bom: bool = True) -> int:
@@ -272,11 +268,11 @@ class _CheckpointCsv:
         self._slot_text: list[str] = []  # per checkpoint: "cohort,roadmap,phase,key,title,"
         self._layouts: dict[MemberLayout, tuple[tuple[str, ...], _Pick]] = {}
 
-    def texts(self, batch: CheckpointBatch) -> Iterator[str]:
-        """The batch's CSV lines, in chunks of about ``_CHUNK_ROWS`` rows."""
+    def text(self, batch: CheckpointBatch) -> str:
         if batch.roadmap is not self._roadmap:
             self._start_roadmap(batch.roadmap)
-        firsts = [batch.rows[start] for start, _, _ in batch.members]
+        rows = batch.rows
+        firsts = [rows[start] for start, _, _ in batch.members]
         heads = [
             f"{user_id},{name},"
             for user_id, name in zip(
@@ -287,7 +283,6 @@ class _CheckpointCsv:
         ]
         times, links = self._completions(batch)
         pieces: list[str] = []
-        rows = 0
         last_layout: MemberLayout | None = None
         fixed: tuple[str, ...] = ()
         pick = _picker(())
@@ -295,12 +290,7 @@ class _CheckpointCsv:
             if layout is not last_layout:  # alike members often follow each other
                 last_layout, (fixed, pick) = layout, self._layouts.get(layout) or self._plan(layout)
             pieces += pick((head, *fixed, *times[start:stop], *links[start:stop]))
-            rows += layout.rows
-            if rows >= _CHUNK_ROWS:
-                yield "".join(pieces)
-                pieces, rows = [], 0
-        if pieces:
-            yield "".join(pieces)
+        return "".join(pieces)
 
     def _start_roadmap(self, roadmap: CheckpointRows) -> None:
         self._roadmap = roadmap
