@@ -4,6 +4,7 @@ The database driver is async, so reading stays on the loop; writing CSV/JSON/XLS
 so it runs beside it. A small queue between them keeps at most ``HANDOFF_BATCHES`` batches in
 memory. An error on either side stops both and is raised to the caller. ``pump_batches`` hands
 the formatter whole batches (the writers work batch by batch); ``pump`` hands it rows.
+``pump_in_thread`` is for a reader that is synchronous: it reads and formats in one thread.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sized
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sized
 from itertools import chain
 from typing import Final, Generic, TypeVar
 
@@ -87,4 +88,49 @@ async def pump_batches(batches: AsyncIterator[BatchT], sink: Callable[[Iterable[
         if aclose is not None:
             await aclose()
     await consumer  # raises the sink's own error, if it stopped early
+    return count
+
+
+async def pump_in_thread(
+    batches: Callable[[], Iterable[BatchT]], sink: Callable[[Iterable[BatchT]], object]
+) -> int:
+    """Run ``sink`` over ``batches()`` in one worker thread; returns the row count.
+
+    The reader runs as the formatter asks for batches, so memory holds one batch at a time and
+    the event loop stays free. If the caller is cancelled, the reader is stopped at its next
+    batch (the sink sees an error) and the thread is waited for before the cancellation goes on,
+    so nothing writes to the output afterwards.
+    """
+    stopped = threading.Event()
+    count = 0
+
+    def counted() -> Generator[BatchT, None, None]:
+        nonlocal count
+        source = iter(batches())
+        try:
+            for batch in source:
+                if stopped.is_set():
+                    raise _AbortedError
+                count += len(batch)
+                yield batch
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    def run() -> None:
+        rows = counted()
+        try:
+            sink(rows)
+        finally:
+            rows.close()  # here: a reader may hold what only its own thread may close
+
+    work = asyncio.ensure_future(asyncio.to_thread(run))
+    try:
+        await asyncio.shield(work)
+    except asyncio.CancelledError:
+        stopped.set()
+        with contextlib.suppress(Exception):
+            await work
+        raise
     return count

@@ -2,20 +2,26 @@
 
 Everything here is Core SQL streamed from the cursor (``bot.db.rows``): memory stays flat
 whatever the server's size. Callers get batches of export rows (tuples in the column order of
-``bot.exports.formats``) or of small records to finish into rows.
+``bot.exports.formats``) or of small records to finish into rows. The long checkpoint export can
+also be read from a SQLite file by SQLite's own driver, in the formatting thread
+(``read_checkpoint_rows``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import permutations
 from typing import Any, Final
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import rows as db_rows
+from bot.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from bot.db.models import (
     CheckpointCompletion,
     Cohort,
@@ -27,7 +33,7 @@ from bot.db.models import (
     ReviewRound,
 )
 from bot.db.rows import AnySelect, raw, required_utc_timestamp, stream, utc_timestamp
-from bot.exports.formats import ColumnBatch, Row
+from bot.exports.formats import CheckpointBatch, CheckpointRows, CheckpointSlot, Row
 
 
 async def guild_is_known(session: AsyncSession, guild_id: int) -> bool:
@@ -147,20 +153,6 @@ async def stream_member_progress(
 # ------------------------------------------------------------------------------ checkpoints
 
 
-@dataclass(frozen=True, slots=True)
-class CheckpointSlot:
-    """One checkpoint of a roadmap as the long export shows it."""
-
-    phase: str
-    key: str
-    title: str
-
-
-DONE: Final = "done"
-OPEN: Final = "open"
-RETIRED: Final = "retired"  # done, but a later version of the roadmap dropped the checkpoint
-
-
 def checkpoint_rows_statement(cohort_id: int) -> AnySelect:
     """Each active member of a cohort with each of their completions, ordered by member.
 
@@ -186,105 +178,10 @@ def checkpoint_rows_statement(cohort_id: int) -> AnySelect:
     )
 
 
-# Rows gathered into one column batch before it is handed to the formatter.
+# Export rows gathered into one batch before it is handed to the formatter.
 CHECKPOINT_BATCH_ROWS: Final = 6_000
-
-
-class _CheckpointColumns:
-    """Builds the checkpoint export column by column from completions ordered by member.
-
-    Per member, the roadmap's checkpoints are looked up once in a dict of their completions; the
-    columns that repeat (the member's id and name, cohort, roadmap, phase, key, title) are made
-    by list repetition, so the per-row work of a 600,000-row export stays small and no row
-    tuple is ever built.
-    """
-
-    def __init__(self, cohort_name: str, roadmap_key: str, slots: Sequence[CheckpointSlot]) -> None:
-        self._head = (cohort_name, roadmap_key)
-        self._phases = [slot.phase for slot in slots]
-        self._keys = [slot.key for slot in slots]
-        self._known = frozenset(self._keys)
-        self._titles = [slot.title for slot in slots]
-        self._member: tuple[int, str] | None = None
-        self._completed: dict[str, tuple[object, str | None]] = {}
-        self._start_batch()
-
-    def _start_batch(self) -> None:
-        self.members = 0
-        self._ids: list[int] = []
-        self._names: list[str] = []
-        self._statuses: list[str] = []
-        self._stamps: list[object] = []
-        self._evidence: list[str | None] = []
-        self._phase_column: list[str | None] = []
-        self._key_column: list[str] = []
-        self._title_column: list[str | None] = []
-
-    @property
-    def rows(self) -> int:
-        return len(self._ids)
-
-    def add(self, partition: Iterable[Sequence[Any]]) -> None:
-        """Completions as (user id, display name, key, raw completed_at, evidence)."""
-        for user_id, display_name, key, completed_at, evidence_url in partition:
-            if self._member is None or user_id != self._member[0]:
-                self.finish_member()
-                self._member = (user_id, display_name)
-            if key is not None:
-                self._completed[key] = (completed_at, evidence_url)
-
-    def finish_member(self) -> None:
-        if self._member is None:
-            return
-        user_id, display_name = self._member
-        count = len(self._keys)
-        self._ids += [user_id] * count
-        self._names += [display_name] * count
-        if self._completed:
-            hits = list(map(self._completed.get, self._keys))
-            self._statuses += [OPEN if hit is None else DONE for hit in hits]
-            self._stamps += [None if hit is None else hit[0] for hit in hits]
-            self._evidence += [None if hit is None else hit[1] for hit in hits]
-        else:
-            self._statuses += [OPEN] * count
-            self._stamps += [None] * count
-            self._evidence += [None] * count
-        self._phase_column += self._phases
-        self._key_column += self._keys
-        self._title_column += self._titles
-        retired = sorted(key for key in self._completed if key not in self._known)
-        if retired:  # kept as history, after the roadmap's own checkpoints
-            self._ids += [user_id] * len(retired)
-            self._names += [display_name] * len(retired)
-            self._statuses += [RETIRED] * len(retired)
-            self._stamps += [self._completed[key][0] for key in retired]
-            self._evidence += [self._completed[key][1] for key in retired]
-            self._phase_column += [None] * len(retired)
-            self._key_column += retired
-            self._title_column += [None] * len(retired)
-        self.members += 1
-        self._member, self._completed = None, {}
-
-    def take(self) -> ColumnBatch:
-        """The finished members' rows, in ``CHECKPOINT_COLUMNS`` order; starts a new batch."""
-        rows = self.rows
-        cohort_name, roadmap_key = self._head
-        batch = ColumnBatch(
-            (
-                self._ids,
-                self._names,
-                [cohort_name] * rows,
-                [roadmap_key] * rows,
-                self._phase_column,
-                self._key_column,
-                self._title_column,
-                self._statuses,
-                _utc_timestamps(self._stamps),
-                self._evidence,
-            )
-        )
-        self._start_batch()
-        return batch
+# Completion rows fetched per round trip by ``read_checkpoint_rows``, in ``stream``'s partitions.
+_PARTITIONS_PER_FETCH: Final = 4
 
 
 def _utc_timestamps(raws: Sequence[object]) -> list[datetime | None]:
@@ -296,29 +193,80 @@ def _utc_timestamps(raws: Sequence[object]) -> list[datetime | None]:
         return list(map(utc_timestamp, raws))
 
 
-async def stream_checkpoint_rows(
-    session: AsyncSession,
-    cohort_id: int,
-    cohort_name: str,
-    roadmap_key: str,
-    slots: Sequence[CheckpointSlot],
-) -> AsyncIterator[ColumnBatch]:
-    """One row per (active member, checkpoint of the roadmap), open ones included.
+def checkpoint_rows(cohort_name: str, roadmap_key: str, slots: Sequence[CheckpointSlot]) -> CheckpointRows:
+    """Cuts one cohort's completions (``checkpoint_rows_statement``) into export batches.
 
-    Rows follow ``CHECKPOINT_COLUMNS``, in batches given column by column. The database streams
-    each member's completions (a left join, so members with none still appear) ordered by
-    member; Python walks the roadmap's checkpoint list once per member and fills in what was
-    done. Completions of keys the roadmap no longer has follow the member's rows with the status
+    One row per (active member, checkpoint of the roadmap), open ones included: the database
+    streams each member's completions (a left join, so members with none still appear) ordered
+    by member, and the writers fill in the roadmap (``bot.exports.formats.checkpoints``).
+    Completions of keys the roadmap no longer has follow the member's rows with the status
     ``retired``: kept as history, never counted (as in /progress).
     """
-    columns = _CheckpointColumns(cohort_name, roadmap_key, slots)
+    return CheckpointRows(
+        cohort_name, roadmap_key, slots, read_timestamps=_utc_timestamps, batch_rows=CHECKPOINT_BATCH_ROWS
+    )
+
+
+async def stream_checkpoint_rows(
+    session: AsyncSession, cohort_id: int, members: CheckpointRows
+) -> AsyncIterator[CheckpointBatch]:
+    """The cohort's batches read on the session (PostgreSQL; SQLite without a file)."""
     async for partition in stream(session, checkpoint_rows_statement(cohort_id)):
-        columns.add(partition)
-        if columns.rows >= CHECKPOINT_BATCH_ROWS:
-            yield columns.take()
-    columns.finish_member()
-    if columns.rows:
-        yield columns.take()
+        for batch in members.add(partition):
+            yield batch
+    for batch in members.finish():
+        yield batch
+
+
+async def sqlite_file(session: AsyncSession) -> str | None:
+    """The SQLite database file behind the session, or None (PostgreSQL, SQLite in memory)."""
+    url = (await session.connection()).engine.url
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else database
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    """A statement as SQLite's own driver takes it: the SQL and its positional parameters."""
+
+    sql: str
+    parameters: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, statement: AnySelect) -> CompiledQuery:
+        compiled = statement.compile(dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True})
+        values = compiled.construct_params()
+        return cls(str(compiled), tuple(values[name] for name in compiled.positiontup or ()))
+
+
+def checkpoint_rows_query(cohort_id: int) -> CompiledQuery:
+    return CompiledQuery.of(checkpoint_rows_statement(cohort_id))
+
+
+def read_checkpoint_rows(
+    database: str, cohorts: Sequence[tuple[CompiledQuery, CheckpointRows]]
+) -> Iterator[CheckpointBatch]:
+    """The batches of each cohort in turn, read from the SQLite file with its own connection.
+
+    Synchronous, for the formatting thread (``pump_in_thread``), so one thread reads and
+    writes: on a 600,000-row export, reading on the event loop through aiosqlite's thread and
+    formatting in a third cost a third more CPU time, and more whenever the machine was busy,
+    in GIL hand-overs and in rows read on one core and formatted on another. The rows are plain
+    tuples from the driver, never SQLAlchemy ``Row`` objects (slow to build, and work for the
+    garbage collector). Like the session's reads, this connection sees what is committed when
+    each statement starts. Bound parameters go to the driver as they are: integers here.
+    """
+    connection = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    try:
+        for query, members in cohorts:
+            cursor = connection.execute(query.sql, query.parameters)
+            while partition := cursor.fetchmany(db_rows.BATCH_ROWS * _PARTITIONS_PER_FETCH):
+                yield from members.add(partition)
+            yield from members.finish()
+    finally:
+        connection.close()
 
 
 # ---------------------------------------------------------------------------------- reviews

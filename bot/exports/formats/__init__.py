@@ -2,11 +2,19 @@
 
 This package only turns rows into bytes, one module per format; ``common`` holds what they
 share (the column lists, the row shape, formula defusing) and ``bot.kernel.serial`` how
-timestamps and identifiers are written.
+timestamps and identifiers are written. ``checkpoints`` builds the long checkpoint export from
+each member's completions and writes its CSV directly (``stored_times`` helps it).
 """
 
 from __future__ import annotations
 
+from bot.exports.formats.checkpoints import (
+    CheckpointBatch,
+    CheckpointRows,
+    CheckpointSlot,
+    iter_checkpoint_csv,
+    write_checkpoint_csv,
+)
 from bot.exports.formats.common import (
     CHECKPOINT_COLUMNS,
     EXPORT_SCHEMA_VERSION,
@@ -31,18 +39,23 @@ __all__ = [
     "PROGRESS_COLUMNS",
     "REVIEW_COLUMNS",
     "Batch",
+    "CheckpointBatch",
+    "CheckpointRows",
+    "CheckpointSlot",
     "ColumnBatch",
     "ExportFormat",
     "ExportTooLargeError",
     "Row",
     "export_filename",
     "fit_to_limit",
+    "iter_checkpoint_csv",
     "iter_csv",
     "iter_csv_batches",
     "iter_json",
     "iter_json_batches",
     "neutralise_cell",
     "starts_like_formula",
+    "write_checkpoint_csv",
     "write_csv",
     "write_csv_batches",
     "write_json",

@@ -26,7 +26,8 @@ _NUMBER_TYPES: Final = frozenset({int, float, _NONE_TYPE})
 _TEXT_TYPES: Final = frozenset({str, _NONE_TYPE})
 _TIMESTAMP_TYPES: Final = frozenset({datetime, _NONE_TYPE})
 # RFC 4180: a field holding the separator, a double quote or a line break must be quoted.
-_NEEDS_QUOTES: Final = re.compile(r'[",\r\n]')
+_QUOTED_CHARACTERS: Final = '",\r\n'
+_NEEDS_QUOTES: Final = re.compile(f"[{_QUOTED_CHARACTERS}]")
 # A text column is checked in one pass by joining its cells behind NUL separators: every cell
 # start is then a NUL followed by the cell's first character (``MAYBE_FORMULA_AFTER_NUL``). A NUL
 # inside a cell can only raise a false alarm, which merely sends the column down the cell-by-cell
@@ -58,12 +59,12 @@ def _csv_cell(value: object) -> str:
     raise TypeError(f"cannot export a {type(value).__name__} cell: {value!r}")
 
 
-def _csv_column(values: Sequence[object]) -> Sequence[str]:
+def csv_fields(values: Sequence[object]) -> Sequence[str]:
     """One column of a batch as CSV field texts, touching cells one by one only where needed.
 
     Columns hold one type in practice, so the type check, the formula check and the quoting
-    check run over the whole column in C (``set(map(type, ...))``, one join, two regex
-    searches). Clean text and whole numbers are then used as they are; cells are visited in
+    check run over the whole column in C (``set(map(type, ...))``, one join, a regex search
+    and four ``in``). Clean text and whole numbers are then used as they are; cells are visited in
     Python only for timestamps, empty cells and text that needs neutralising or quoting, and
     such text only once per distinct value (a member's name repeats on each of their rows).
     """
@@ -72,8 +73,7 @@ def _csv_column(values: Sequence[object]) -> Sequence[str]:
     if kinds <= _TEXT_TYPES:
         texts = cast("Sequence[str | None]", values)
         distinct = set(texts)  # most text columns repeat a few values (cohort, phase, status)
-        joined = "\x00" + "\x00".join(filter(None, distinct))
-        if MAYBE_FORMULA_AFTER_NUL.search(joined) is None and _NEEDS_QUOTES.search(joined) is None:
+        if _all_plain("\x00" + "\x00".join(filter(None, distinct))):
             return (
                 ["" if text is None else text for text in texts]
                 if has_empty
@@ -102,6 +102,28 @@ def _csv_column(values: Sequence[object]) -> Sequence[str]:
     return list(map(_csv_cell, values))
 
 
+def csv_text_fields(texts: Sequence[str | None]) -> Sequence[str]:
+    """``csv_fields`` of a column of plain ``str`` or None whose values mostly differ (links).
+
+    The column is checked joined whole rather than as a set of distinct values, which would
+    cost more than it saves; a column that is not all text goes to ``csv_fields``.
+    """
+    try:
+        joined = "\x00" + "\x00".join(filter(None, texts))
+    except TypeError:  # not all text
+        return csv_fields(texts)
+    if _all_plain(joined):
+        return [text or "" for text in texts]
+    return csv_fields(texts)
+
+
+def _all_plain(joined: str) -> bool:
+    """Whether no cell of ``joined`` (cells behind NULs) can start a formula or needs quotes."""
+    return MAYBE_FORMULA_AFTER_NUL.search(joined) is None and not any(
+        character in joined for character in _QUOTED_CHARACTERS
+    )
+
+
 def iter_csv(columns: Sequence[str], rows: Iterable[Row], *, bom: bool = True) -> Iterator[bytes]:
     """Stream an RFC 4180 CSV file as UTF-8 chunks: a header row, then one line per row.
 
@@ -115,25 +137,29 @@ def iter_csv(columns: Sequence[str], rows: Iterable[Row], *, bom: bool = True) -
     garbles every accented or non-Latin display name; Google Sheets, LibreOffice and Python's
     ``utf-8-sig`` codec all skip the mark. Pass ``bom=False`` for programs that do not.
 
-    Speed: rows are taken in batches, converted column by column (``_csv_column``) and joined
+    Speed: rows are taken in batches, converted column by column (``csv_fields``) and joined
     into lines with ``str.join``, which keeps nearly all of the work in C; each yielded chunk is
     one batch, so memory stays flat however many rows come in.
     """
+    yield csv_header(columns, bom=bom)
+    yield from _csv_batches(columns, batched(rows, _CSV_BATCH_ROWS))
+
+
+def csv_header(columns: Sequence[str], *, bom: bool = True) -> bytes:
+    """The first chunk of every CSV file: the byte order mark (see ``iter_csv``) and the header line."""
     if not columns:
         raise ValueError("an export needs at least one column")
     header_buffer = io.StringIO()
     csv.writer(header_buffer, dialect="excel").writerow(columns)
     header = header_buffer.getvalue().encode("utf-8")
-    yield _UTF8_BOM + header if bom else header
-
-    yield from _csv_batches(columns, batched(rows, _CSV_BATCH_ROWS))
+    return _UTF8_BOM + header if bom else header
 
 
 def _csv_batches(columns: Sequence[str], batches: Iterable[Batch]) -> Iterator[bytes]:
     for batch in batches:
         if not len(batch):
             continue
-        fields_by_column = list(map(_csv_column, columns_of(columns, batch)))
+        fields_by_column = list(map(csv_fields, columns_of(columns, batch)))
         if len(columns) == 1:
             # A lone empty field would read back as a blank line, which readers skip.
             fields_by_column = [[field or '""' for field in fields_by_column[0]]]
@@ -151,17 +177,18 @@ def iter_csv_batches(
 
 def write_csv(columns: Sequence[str], rows: Iterable[Row], out: BinaryIO, *, bom: bool = True) -> int:
     """Write the CSV of ``iter_csv`` to ``out``; returns the number of bytes written."""
-    return _write_chunks(iter_csv(columns, rows, bom=bom), out)
+    return write_chunks(iter_csv(columns, rows, bom=bom), out)
 
 
 def write_csv_batches(
     columns: Sequence[str], batches: Iterable[Batch], out: BinaryIO, *, bom: bool = True
 ) -> int:
     """Write the CSV of ``iter_csv_batches`` to ``out``; returns the number of bytes written."""
-    return _write_chunks(iter_csv_batches(columns, batches, bom=bom), out)
+    return write_chunks(iter_csv_batches(columns, batches, bom=bom), out)
 
 
-def _write_chunks(chunks: Iterable[bytes], out: BinaryIO) -> int:
+def write_chunks(chunks: Iterable[bytes], out: BinaryIO) -> int:
+    """Write every chunk to ``out``; returns the number of bytes written."""
     written = 0
     for chunk in chunks:
         out.write(chunk)
