@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import scale_db  # beside this file
 
-from bot.app import create_bot
+from bot.app import create_bot, freeze_startup_objects
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.container import Services, build_services
@@ -188,6 +188,7 @@ async def service_run(url: str, members: int, samples: int, only: set[str]) -> N
     services = build_services(settings, engine, load_catalog(settings.content_dir), system_clock)
     async with services.sessions.begin() as session:
         await scale_db.align(session, system_clock())
+    freeze_startup_objects()  # as the bot's setup_hook does once it has started
     handout = Members(members)
     if "commands" in only:
         await commands_section(services, handout, samples)

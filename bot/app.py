@@ -10,6 +10,7 @@ process running shard 0 syncs the command tree. Without them: one plain ``Bot``,
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import pkgutil
@@ -50,6 +51,24 @@ def discover_extensions() -> list[str]:
             continue
         found.append(module.name)
     return sorted(found)
+
+
+def freeze_startup_objects() -> None:
+    """Leave what start-up built (modules, roadmaps, the schema, the command tree) out of every
+    later garbage collection; once per process.
+
+    A full collection walks every live object while holding the event loop: with a 10,000-member
+    round in memory that was a 90-140 ms pause in the middle of members' commands. Objects made
+    at start-up live as long as the process, so scanning them again finds nothing to free.
+    """
+    global _startup_frozen
+    if not _startup_frozen:
+        _startup_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
+_startup_frozen = False
 
 
 class WaypointBot(commands.Bot):
@@ -96,6 +115,7 @@ class WaypointBot(commands.Bot):
         self.scheduling.start()
         if self.settings.sync_commands and self.scheduling.ownership.syncs_commands:
             await self.sync_commands()
+        freeze_startup_objects()
 
     async def on_ready(self) -> None:
         """Catch up what was missed while the bot was down, once per start (not per reconnect)."""

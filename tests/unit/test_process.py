@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 import discord
 import pytest
 
+from bot import app
 from bot.__main__ import serve
 from bot.config import PROJECT_ROOT, Settings
 
@@ -152,3 +154,18 @@ def test_the_image_build_context_leaves_out_history_venvs_secrets_and_state() ->
     assert {".git", ".venv", ".env", "state/"} <= ignored
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert "exec waypoint run" in dockerfile  # the bot itself receives docker stop's SIGTERM
+
+
+def test_start_up_objects_are_frozen_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Later bots in the same process (tests, a restart in place) must not freeze their garbage."""
+    monkeypatch.setattr(app, "_startup_frozen", False)
+    gc.unfreeze()
+    try:
+        app.freeze_startup_objects()
+        frozen = gc.get_freeze_count()
+        made_later = [[index] for index in range(1_000)]
+        app.freeze_startup_objects()
+        assert frozen > 0 and gc.get_freeze_count() == frozen
+        assert made_later
+    finally:
+        gc.unfreeze()
