@@ -5,6 +5,7 @@ Like every repository it never commits; the review services own the transaction.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -188,9 +189,10 @@ class ReviewRepository:
 
     # --- rounds and groups -------------------------------------------------------------------
 
-    async def past_meetings(self, cohort_id: int, week: int) -> list[tuple[int, int, int]]:
+    async def past_meetings(self, cohort_id: int, week: int) -> array[int]:
         """(member, partner, week) for every pair who shared a group in the cohort's rounds
-        before ``week``: only what pairing needs, paired up by the database in one query.
+        before ``week``, flat in one integer array (``pairing.PackedWeek``): only what pairing
+        needs, paired up by the database in one query.
 
         Erased seats are left out: they pair with nobody. Streamed: 26 rounds of a 10,000-member
         cohort are 130,000 rows, and the loop serves members' commands between the batches.
@@ -204,11 +206,11 @@ class ReviewRepository:
             .join(partner, and_(partner.group_id == ReviewGroup.id, partner.user_id > seat.user_id))
             .where(ReviewRound.cohort_id == cohort_id, ReviewRound.week < week)
         )
-        return [
-            (seat_id, partner_id, week)
-            async for rows in stream(self._session, statement)
-            for seat_id, partner_id, week in rows
-        ]
+        flat = array("q")
+        async for rows in stream(self._session, statement):
+            for row in rows:
+                flat.extend(row)
+        return flat
 
     async def round_for_week(self, cohort_id: int, week: int) -> ReviewRound | None:
         statement = select(ReviewRound).where(ReviewRound.cohort_id == cohort_id, ReviewRound.week == week)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+from array import array
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,7 +34,14 @@ from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError
 from bot.kernel.slices import in_slices
 from bot.reviews.claims import RoundClaims, is_filling
-from bot.reviews.pairing import Candidate, PairingResult, pair_week
+from bot.reviews.pairing import (
+    Candidate,
+    PackedWeek,
+    PairingResult,
+    meeting_triples,
+    pair_packed_week,
+    pair_week,
+)
 from bot.reviews.repository import ReviewRepository
 from bot.reviews.round_writes import close_round, store_round
 from bot.reviews.rules import (
@@ -145,20 +153,21 @@ class ReviewRounds:
         return RoundOutcome(await self._view_of_week(cohort, week) or _gone(), True, auto_snoozed)
 
     async def _pair(
-        self, candidates: list[Candidate], meetings: list[tuple[int, int, int]], week: int, seed: int
+        self, candidates: list[Candidate], meetings: array[int], week: int, seed: int
     ) -> PairingResult:
         """Pair the week; a large one in the worker process, so the event loop keeps the GIL
         and members' commands keep answering while it runs (seconds at 10,000 members)."""
         if len(candidates) > PAIRING_IN_PROCESS_ABOVE:
             loop = asyncio.get_running_loop()
+            packed = PackedWeek.of(candidates, meetings)
             try:
-                return await loop.run_in_executor(self._worker(), pair_week, candidates, meetings, week, seed)
+                return await loop.run_in_executor(self._worker(), pair_packed_week, packed, week, seed)
             except BrokenProcessPool:  # the process could not start or was killed: pair here
                 log.warning("the pairing process stopped; pairing this round in a thread")
                 self.shutdown()
         if len(candidates) > PAIRING_IN_THREAD_ABOVE:
-            return await asyncio.to_thread(pair_week, candidates, meetings, week, seed)
-        return pair_week(candidates, meetings, week, seed)
+            return await asyncio.to_thread(pair_week, candidates, meeting_triples(meetings), week, seed)
+        return pair_week(candidates, meeting_triples(meetings), week, seed)
 
     def _worker(self) -> ProcessPoolExecutor:
         """One pairing process, started on the first large round and kept for the next ones."""

@@ -9,7 +9,9 @@ grouping of the full lexicographic objective for small weeks.
 from __future__ import annotations
 
 import functools
+import pickle
 import random
+from array import array
 from collections.abc import Iterator, Sequence
 from functools import cache
 from itertools import combinations
@@ -26,10 +28,14 @@ from bot.reviews.pairing import (
     UNKNOWN_OVERLAP_MINUTES,
     UNKNOWN_PHASE_GAP,
     Candidate,
+    PackedWeek,
     PairingHistory,
     PairingResult,
     daytime_overlap_minutes,
     make_groups,
+    meeting_triples,
+    pair_packed_week,
+    pair_week,
 )
 
 ZONES = (-480, -300, 0, 60, 330, 540, 600, 780)
@@ -489,3 +495,29 @@ def test_a_history_from_the_databases_meetings_equals_one_from_whole_rounds(
     for first, second in combinations(range(1, 13), 2):
         assert paired.last_met(first, second) == grouped.last_met(first, second)
         assert paired.times_met(second, first) == grouped.times_met(second, first)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            Candidate,
+            user_id=st.integers(min_value=1, max_value=10**18),
+            utc_offset_minutes=st.none() | st.integers(min_value=-720, max_value=840),
+            languages=st.frozensets(st.sampled_from(["python", "go", "sql", "rust"]), max_size=3),
+            phase_index=st.none() | st.integers(min_value=0, max_value=30),
+        ),
+        max_size=12,
+        unique_by=lambda candidate: candidate.user_id,
+    ),
+    st.lists(st.tuples(st.integers(1, 10**18), st.integers(1, 10**18), st.integers(1, 52)), max_size=20),
+)
+def test_a_packed_week_pairs_exactly_as_the_candidates_and_meetings_it_came_from(
+    candidates: list[Candidate], meetings: list[tuple[int, int, int]]
+) -> None:
+    """What the worker process receives unpacks to the same candidates, history and groups."""
+    flat = array("q", [value for meeting in meetings for value in meeting])
+    packed = pickle.loads(pickle.dumps(PackedWeek.of(candidates, flat)))
+    assert packed.candidates() == candidates
+    assert meeting_triples(packed.meetings) == meetings
+    assert pair_packed_week(packed, 9, 4) == pair_week(candidates, meetings, 9, 4)
