@@ -109,33 +109,49 @@ class MomentumRepository:
         )
 
     async def recount(
-        self, cohort_id: int, user_id: int, since: datetime | None, until: datetime | None
-    ) -> tuple[int, int, datetime | None]:
-        """(checkpoints, reviews given, latest of them) of one member in [since, until), from raw rows."""
-        checkpoints = select(
-            func.count(CheckpointCompletion.id),
-            type_coerce(func.max(CheckpointCompletion.completed_at), UTCDateTime),
-        ).where(
-            CheckpointCompletion.cohort_id == cohort_id,
-            CheckpointCompletion.user_id == user_id,
-            *_between(CheckpointCompletion.completed_at, since, until),
-        )
-        reviews = (
-            select(
-                func.count(ReviewCompletion.id),
-                type_coerce(func.max(ReviewCompletion.completed_at), UTCDateTime),
+        self, cohort_id: int, user_id: int, periods: Sequence[tuple[datetime | None, datetime | None]]
+    ) -> list[tuple[int, int, datetime | None]]:
+        """(checkpoints, reviews given, latest of them) of one member in each [since, until), from
+        raw rows: one statement of scalar subqueries for all the periods, since a checkpoint's
+        transaction recounts three (week, month, all time) while holding SQLite's writer."""
+        columns: list[Any] = []
+        for since, until in periods:
+            checkpoints = select().where(
+                CheckpointCompletion.cohort_id == cohort_id,
+                CheckpointCompletion.user_id == user_id,
+                *_between(CheckpointCompletion.completed_at, since, until),
             )
-            .join(ReviewRound, ReviewRound.id == ReviewCompletion.round_id)
-            .where(
-                ReviewCompletion.reviewer_id == user_id,
-                ReviewRound.cohort_id == cohort_id,
-                *_between(ReviewCompletion.completed_at, since, until),
+            reviews = (
+                select()
+                .select_from(ReviewCompletion)
+                .join(ReviewRound, ReviewRound.id == ReviewCompletion.round_id)
+                .where(
+                    ReviewCompletion.reviewer_id == user_id,
+                    ReviewRound.cohort_id == cohort_id,
+                    *_between(ReviewCompletion.completed_at, since, until),
+                )
             )
-        )
-        done, done_at = (await self._session.execute(checkpoints)).one()
-        given, given_at = (await self._session.execute(reviews)).one()
-        latest = [at for at in (done_at, given_at) if at is not None]
-        return int(done or 0), int(given or 0), max(latest) if latest else None
+            columns += [
+                checkpoints.add_columns(func.count(CheckpointCompletion.id)).scalar_subquery(),
+                type_coerce(
+                    checkpoints.add_columns(func.max(CheckpointCompletion.completed_at)).scalar_subquery(),
+                    UTCDateTime,
+                ),
+                reviews.add_columns(func.count(ReviewCompletion.id)).scalar_subquery(),
+                type_coerce(
+                    reviews.add_columns(func.max(ReviewCompletion.completed_at)).scalar_subquery(),
+                    UTCDateTime,
+                ),
+            ]
+        if not columns:
+            return []
+        row = (await self._session.execute(select(*columns))).one()
+        counts: list[tuple[int, int, datetime | None]] = []
+        for start in range(0, len(row), 4):
+            done, done_at, given, given_at = row[start : start + 4]
+            latest = [at for at in (done_at, given_at) if at is not None]
+            counts.append((int(done or 0), int(given or 0), max(latest) if latest else None))
+        return counts
 
     async def store(
         self, guild_id: int, cohort_id: int, user_id: int, key: PeriodKey, score: Tally | None

@@ -38,9 +38,9 @@ async def refresh(session: AsyncSession, cohort: Cohort, user_id: int, moments: 
     repository = MomentumRepository(session)
     await repository.lock_member(cohort.id, user_id)
     await session.flush()
-    for key in keys:
-        since, until = rules.bounds(key, cohort.start_date, cohort.timezone)
-        done, given, latest = await repository.recount(cohort.id, user_id, since, until)
+    bounds = [rules.bounds(key, cohort.start_date, cohort.timezone) for key in keys]
+    counts = await repository.recount(cohort.id, user_id, bounds)
+    for key, (done, given, latest) in zip(keys, counts, strict=True):
         score = Tally(done, given, latest) if latest is not None else None
         await repository.store(cohort.guild_id, cohort.id, user_id, key, score)
 
