@@ -11,21 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.container import Services
 from bot.db.models import CheckpointCompletion, Cohort
+from tests.db.test_races import GUILD, make_cohort
 
-GUILD, MOD = 1001, 99
 MEMBERS = range(500, 560)
 KEYS = ("python-oop-async", "crud-api")
 
 
 async def spring_with_members(services: Services) -> None:
-    await services.cohorts.create(
-        guild_id=GUILD,
-        actor_id=MOD,
-        name="Spring",
-        roadmap_key="python-europe",
-        channel_id=5,
-        start="2026-03-02",
-    )
+    await make_cohort(services)
     for user_id in MEMBERS:
         await services.cohorts.join(GUILD, "Spring", user_id, f"member {user_id}")
 
