@@ -153,13 +153,34 @@ class MomentumRepository:
             counts.append((int(done or 0), int(given or 0), max(latest) if latest else None))
         return counts
 
+    async def rows_of(
+        self, cohort_id: int, user_id: int, keys: Sequence[PeriodKey]
+    ) -> dict[PeriodKey, MemberTally]:
+        """The member's rows for these periods, in one read (``store`` takes each)."""
+        if not keys:
+            return {}
+        periods = or_(
+            *(and_(MemberTally.kind == key.kind.value, MemberTally.period == key.period) for key in keys)
+        )
+        statement = select(MemberTally).where(
+            MemberTally.cohort_id == cohort_id, MemberTally.user_id == user_id, periods
+        )
+        return {
+            PeriodKey(PeriodKind(row.kind), row.period): row for row in await self._session.scalars(statement)
+        }
+
     async def store(
-        self, guild_id: int, cohort_id: int, user_id: int, key: PeriodKey, score: Tally | None
+        self,
+        guild_id: int,
+        cohort_id: int,
+        user_id: int,
+        key: PeriodKey,
+        score: Tally | None,
+        row: MemberTally | None,
     ) -> None:
-        """Make the member's row for ``key`` say ``score`` (no row when there is nothing to count),
-        and move the member between the period's point buckets."""
+        """Make the member's row for ``key`` (``row``, from ``rows_of``) say ``score`` (no row when
+        there is nothing to count), and move the member between the period's point buckets."""
         where = [*_in_period(cohort_id, key), MemberTally.user_id == user_id]
-        row = await self._session.scalar(select(MemberTally).where(*where))
         before = row.points if row is not None else 0
         after = score.points if score is not None else 0
         if score is None or after == 0:

@@ -40,9 +40,10 @@ async def refresh(session: AsyncSession, cohort: Cohort, user_id: int, moments: 
     await session.flush()
     bounds = [rules.bounds(key, cohort.start_date, cohort.timezone) for key in keys]
     counts = await repository.recount(cohort.id, user_id, bounds)
+    rows = await repository.rows_of(cohort.id, user_id, keys)
     for key, (done, given, latest) in zip(keys, counts, strict=True):
         score = Tally(done, given, latest) if latest is not None else None
-        await repository.store(cohort.guild_id, cohort.id, user_id, key, score)
+        await repository.store(cohort.guild_id, cohort.id, user_id, key, score, rows.get(key))
 
 
 async def active_weeks(session: AsyncSession, cohort_id: int, user_ids: Sequence[int]) -> dict[int, set[int]]:
