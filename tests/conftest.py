@@ -49,6 +49,7 @@ from bot.content import RoadmapCatalog, load_catalog
 from bot.db.engine import create_engine, upgrade_database
 from bot.pacing import PostPacer
 from tests import postgres
+from tests.schema import upgrade_unless_current
 
 BOTH_DATABASES = (Path(__file__).parent / "db", Path(__file__).parent / "behaviour")
 
@@ -328,12 +329,14 @@ def _bot_reuses_the_session_catalog(
     extension_names: list[str],
 ) -> None:
     """What ``setup_hook`` would redo identically for every bot, done once per process: the catalog
-    parse (the session's, for the same folder), the extension list, and executing each extension."""
+    parse (the session's, for the same folder), the extension list, executing each extension, and
+    reading the migration scripts (a database at their heads is left alone, any other is upgraded)."""
     if hasattr(bot_app, "load_catalog"):
         monkeypatch.setattr(bot_app, "load_catalog", catalog_loader)
     monkeypatch.setattr(bot_app, "discover_extensions", lambda: list(extension_names))
     if _load_from_module_spec is not None:
         monkeypatch.setattr(commands.Bot, "_load_from_module_spec", _load_executed_module)
+    monkeypatch.setattr(bot_app, "upgrade_database", upgrade_unless_current)
 
 
 # SimCord settles after every action: it loops until the bot's work is done, and between two looks
