@@ -12,6 +12,10 @@ for byte, for every test. Likewise for every bot a test builds: the extension li
 each extension module is executed once per process (discord.py would re-execute it per bot) and any
 module's source is compiled once per process. Under xdist the long tests (Hypothesis properties and
 tests marked ``slow``) start first.
+
+Real time: nothing under SimCord should wait on the wall clock. Its settle looks again after 1 ms
+rather than 50 ms, and each bot paces its posts by its own (virtual) clock: see
+``_settle_without_dozing`` and ``pace_on_the_bots_clock``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import simcord
 from discord.ext import commands
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -42,7 +47,9 @@ from bot.app import WaypointBot, create_bot
 from bot.config import DEFAULT_CONTENT_DIR, Settings
 from bot.content import RoadmapCatalog, load_catalog
 from bot.db.engine import create_engine, upgrade_database
+from bot.pacing import PostPacer
 from tests import postgres
+from tests.schema import upgrade_unless_current
 
 BOTH_DATABASES = (Path(__file__).parent / "db", Path(__file__).parent / "behaviour")
 
@@ -322,23 +329,63 @@ def _bot_reuses_the_session_catalog(
     extension_names: list[str],
 ) -> None:
     """What ``setup_hook`` would redo identically for every bot, done once per process: the catalog
-    parse (the session's, for the same folder), the extension list, and executing each extension."""
+    parse (the session's, for the same folder), the extension list, executing each extension, and
+    reading the migration scripts (a database at their heads is left alone, any other is upgraded)."""
     if hasattr(bot_app, "load_catalog"):
         monkeypatch.setattr(bot_app, "load_catalog", catalog_loader)
     monkeypatch.setattr(bot_app, "discover_extensions", lambda: list(extension_names))
     if _load_from_module_spec is not None:
         monkeypatch.setattr(commands.Bot, "_load_from_module_spec", _load_executed_module)
+    monkeypatch.setattr(bot_app, "upgrade_database", upgrade_unless_current)
+
+
+# SimCord settles after every action: it loops until the bot's work is done, and between two looks
+# waits for that work at most ``idle`` seconds (0.05 by default). When all that is left is a callback
+# already queued for the loop's next turn (SimCord's own inspection of a task that just ended), it
+# sleeps the whole interval anyway: 50 ms of real time for nothing, once or more in every test. With
+# a 1 ms interval it looks again almost at once. Only the pause between looks changes: a settle
+# still returns only once the bot's work is done, and fails at the same deadline.
+SETTLE_IDLE = 0.001
+_settle_internal = simcord.Env._settle_internal
+
+
+async def _settle_without_dozing(self: simcord.Env, *, idle: float = SETTLE_IDLE, **options: Any) -> None:
+    await _settle_internal(self, idle=min(idle, SETTLE_IDLE), **options)
+
+
+def pace_on_the_bots_clock(bot: WaypointBot) -> None:
+    """From its start on, ``bot`` paces its requests by its own clock (SimCord's virtual one) rather
+    than by ``time.monotonic``; the pacer is otherwise the one it builds for itself.
+
+    Under SimCord weeks pass in milliseconds. On the real clock, posts a virtual week apart in one
+    channel look like a burst, and the sixth waits out the rest of the 5-second channel window in
+    real time (5 s in each test that posts weekly rounds to one channel three times over). The pacer
+    is made at the start (``setup_hook`` runs inside SimCord), because the clock reads real time
+    before it: a first reading months ahead of the virtual ones would hold every request back.
+    A pacer a test put in place itself is left as it is.
+    """
+    built_with = bot.pacer
+    setup_hook = bot.setup_hook
+
+    async def start() -> None:
+        if bot.pacer is built_with:
+            bot.pacer = PostPacer(rate=bot.settings.post_rate, monotonic=lambda: bot.clock().timestamp())
+        await setup_hook()
+
+    bot.setup_hook = start  # type: ignore[method-assign]
 
 
 @pytest_asyncio.fixture
 async def make_bot(
-    settings: Settings, _bot_reuses_the_session_catalog: None
+    settings: Settings, _bot_reuses_the_session_catalog: None, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Callable[..., WaypointBot]]:
     """Builds bots as separate processes would, and closes them all (scheduler, engine) at the end."""
+    monkeypatch.setattr(simcord.Env, "_settle_internal", _settle_without_dozing)
     built: list[WaypointBot] = []
 
     def factory(**overrides: object) -> WaypointBot:
         bot = create_bot(settings.model_copy(update=overrides) if overrides else settings)
+        pace_on_the_bots_clock(bot)
         built.append(bot)
         return bot
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.container import Services, build_services
 from bot.content import RoadmapCatalog
-from bot.db.engine import create_engine, upgrade_database
+from bot.db.engine import create_engine
+from tests.schema import upgrade_unless_current
 
 
 @dataclass
@@ -32,8 +33,8 @@ class FakeClock:
 @pytest_asyncio.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings.database_url)
-    # The file is a copy of the session's migrated template, so this checks the heads and does nothing.
-    await upgrade_database(engine)
+    # A copy of the session's migrated template (or the emptied migrated PostgreSQL database): at the heads.
+    await upgrade_unless_current(engine)
     yield engine
     await engine.dispose()
 
