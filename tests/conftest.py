@@ -46,9 +46,11 @@ from bot import app as bot_app
 from bot.app import WaypointBot, create_bot
 from bot.config import DEFAULT_CONTENT_DIR, Settings
 from bot.content import RoadmapCatalog, load_catalog
+from bot.db import engine as bot_engine
 from bot.db.engine import create_engine, upgrade_database
 from bot.pacing import PostPacer
 from tests import postgres
+from tests.compiled_sql import share_compiled_sql
 from tests.schema import upgrade_unless_current
 
 BOTH_DATABASES = (Path(__file__).parent / "db", Path(__file__).parent / "behaviour")
@@ -93,6 +95,23 @@ hypothesis_settings.register_profile(
 )
 HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+# --- compiled SQL, once per process ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engines_share_compiled_sql() -> Iterator[None]:
+    """Every engine ``bot.db.engine.create_engine`` builds shares its backend's compiled-SQL cache
+    (see tests/compiled_sql.py): a statement is compiled once per process, as in one bot process."""
+    build = bot_engine.create_async_engine
+
+    def create_async_engine(url: Any, **options: Any) -> Any:
+        return share_compiled_sql(build(url, **options))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bot_engine, "create_async_engine", create_async_engine)
+        yield
 
 
 # --- migrated database template -----------------------------------------------------------------
