@@ -7,9 +7,11 @@ A server is used when ``WAYPOINT_TEST_POSTGRES_URL`` names one, or when somethin
 with the real migrations, and drops it when the session ends.
 
 Between tests the database is emptied rather than recreated: ``DELETE`` from every table, children
-first, and every sequence restarted, on one connection kept open for the session. Measured on
-PostgreSQL 15 with the real schema: about 4 ms, against 230 ms for ``TRUNCATE ... RESTART IDENTITY
-CASCADE`` (which replaces each table's files) and 180 ms for ``CREATE DATABASE ... TEMPLATE``.
+first, and every sequence set back to its start (``setval``), on one connection kept open for the
+session. Measured on PostgreSQL 15 with the real schema: under 1 ms, against 20 ms when the
+sequences are restarted with ``ALTER SEQUENCE ... RESTART`` (a new file for each), 230 ms for
+``TRUNCATE ... RESTART IDENTITY CASCADE`` (which replaces each table's files) and 180 ms for
+``CREATE DATABASE ... TEMPLATE``.
 That connection lives on an event loop of its own, in a thread, because pytest-asyncio gives every
 test a fresh loop and an asyncpg connection belongs to the loop that opened it.
 
@@ -139,11 +141,16 @@ class TestDatabase:
         self._connection = await asyncpg.connect(_dsn(self.url))
         await self._connection.execute("SET lock_timeout = '10s'")  # a leaked transaction fails loudly
         sequences = await self._connection.fetch(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+            "SELECT sequencename, start_value FROM pg_sequences WHERE schemaname = current_schema()"
         )
         children_first = [table.name for table in reversed(Base.metadata.sorted_tables)]
-        self._reset_sql = "".join(f'DELETE FROM "{table}";' for table in children_first) + "".join(
-            f'ALTER SEQUENCE "{row["sequencename"]}" RESTART;' for row in sequences
+        # ``setval(..., start, false)``: the next value is the sequence's start, as after ``ALTER
+        # SEQUENCE ... RESTART``, which would give each sequence a new file (20 ms for all of them).
+        restarts = ", ".join(
+            f"setval('\"{row['sequencename']}\"', {row['start_value']}, false)" for row in sequences
+        )
+        self._reset_sql = "".join(f'DELETE FROM "{table}";' for table in children_first) + (
+            f"SELECT {restarts};" if restarts else ""
         )
 
     async def _reset(self) -> None:
