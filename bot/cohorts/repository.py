@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Cohort, CohortMember, GuildSettings
+from bot.db.upsert import insert_for
 from bot.kernel.text import lookalike_key
 
 
@@ -30,19 +28,9 @@ class GuildSettingsRepository:
         and change only its own column, so neither setting is lost.
         """
         values = {"guild_id": guild_id, "on_leave": "keep", "updated_at": now}
-        dialect = self._session.get_bind().dialect.name
-        if dialect == "sqlite":
-            await self._session.execute(sqlite_insert(GuildSettings).values(values).on_conflict_do_nothing())
-        elif dialect == "postgresql":
-            await self._session.execute(
-                postgresql_insert(GuildSettings).values(values).on_conflict_do_nothing()
-            )
-        elif await self.get(guild_id) is None:  # pragma: no cover - other backends: a savepoint
-            try:
-                async with self._session.begin_nested():
-                    self._session.add(GuildSettings(**values))
-            except IntegrityError:
-                pass
+        await self._session.execute(
+            insert_for(self._session, GuildSettings).values(values).on_conflict_do_nothing()
+        )
         settings = await self._session.get(GuildSettings, guild_id, populate_existing=True)
         assert settings is not None
         return settings

@@ -145,6 +145,13 @@ def in_write_turn() -> bool:
     return _IN_WRITE_TURN.get()
 
 
+def writes_alone(session: AsyncSession) -> bool:
+    """True for a SQLite writing session (``Sessions.begin``): it began with the database's write
+    lock, so no other writer can change anything until it ends, and row locks would add nothing."""
+    bind = session.bind
+    return isinstance(bind, AsyncEngine) and bool(bind.get_execution_options().get(SQLITE_IMMEDIATE))
+
+
 _WRITERS: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
 
 

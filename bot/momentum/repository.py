@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from bot.db.engine import writes_alone
 from bot.db.models import (
     CheckpointCompletion,
     Cohort,
@@ -42,6 +43,7 @@ from bot.db.models import (
     TallyBucket,
 )
 from bot.db.types import UTCDateTime
+from bot.db.upsert import insert_for
 from bot.momentum.rules import PeriodKey, PeriodKind, Tally
 
 
@@ -53,6 +55,20 @@ class TallyRow:
     reviews: int
     points: int
     reached_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Recount:
+    """A member's exact score for one period (None: nothing to count) and the points of their
+    stored row for it (None: no row)."""
+
+    key: PeriodKey
+    score: Tally | None
+    stored: int | None
+
+    @property
+    def points(self) -> int:
+        return self.score.points if self.score is not None else 0
 
 
 # A tally row joined to its member's enrolment in the same cohort.
@@ -99,9 +115,11 @@ class MomentumRepository:
         """Serialise a member's recounts: the second writer waits, then reads the first one's rows.
 
         A no-op UPDATE of the member's enrolment rather than ``SELECT ... FOR UPDATE``: it locks
-        the row on PostgreSQL and, on SQLite (which has no row locks and may be between
-        transactions after a savepoint), takes the database's write lock before anything is read.
+        the row on PostgreSQL. A SQLite writing session needs nothing: it began with the
+        database's write lock.
         """
+        if writes_alone(self._session):
+            return
         await self._session.execute(
             update(CohortMember)
             .where(CohortMember.cohort_id == cohort_id, CohortMember.user_id == user_id)
@@ -109,13 +127,16 @@ class MomentumRepository:
         )
 
     async def recount(
-        self, cohort_id: int, user_id: int, periods: Sequence[tuple[datetime | None, datetime | None]]
-    ) -> list[tuple[int, int, datetime | None]]:
-        """(checkpoints, reviews given, latest of them) of one member in each [since, until), from
-        raw rows: one statement of scalar subqueries for all the periods, since a checkpoint's
-        transaction recounts three (week, month, all time) while holding SQLite's writer."""
+        self,
+        cohort_id: int,
+        user_id: int,
+        periods: Sequence[tuple[PeriodKey, datetime | None, datetime | None]],
+    ) -> list[Recount]:
+        """The member's exact score in each (period, since, until) from raw rows, beside the points
+        their stored row holds: one statement of scalar subqueries for all the periods, since a
+        checkpoint's transaction recounts three (week, month, all time) in a writer's turn."""
         columns: list[Any] = []
-        for since, until in periods:
+        for key, since, until in periods:
             checkpoints = select().where(
                 CheckpointCompletion.cohort_id == cohort_id,
                 CheckpointCompletion.user_id == user_id,
@@ -131,6 +152,9 @@ class MomentumRepository:
                     *_between(ReviewCompletion.completed_at, since, until),
                 )
             )
+            stored = select(MemberTally.points).where(
+                *_in_period(cohort_id, key), MemberTally.user_id == user_id
+            )
             columns += [
                 checkpoints.add_columns(func.count(CheckpointCompletion.id)).scalar_subquery(),
                 type_coerce(
@@ -142,98 +166,90 @@ class MomentumRepository:
                     reviews.add_columns(func.max(ReviewCompletion.completed_at)).scalar_subquery(),
                     UTCDateTime,
                 ),
+                stored.scalar_subquery(),
             ]
         if not columns:
             return []
         row = (await self._session.execute(select(*columns))).one()
-        counts: list[tuple[int, int, datetime | None]] = []
-        for start in range(0, len(row), 4):
-            done, done_at, given, given_at = row[start : start + 4]
+        found: list[Recount] = []
+        for (key, _, _), start in zip(periods, range(0, len(row), 5), strict=True):
+            done, done_at, given, given_at, stored_points = row[start : start + 5]
             latest = [at for at in (done_at, given_at) if at is not None]
-            counts.append((int(done or 0), int(given or 0), max(latest) if latest else None))
-        return counts
+            score = Tally(int(done or 0), int(given or 0), max(latest)) if latest else None
+            found.append(Recount(key, score, None if stored_points is None else int(stored_points)))
+        return found
 
-    async def rows_of(
-        self, cohort_id: int, user_id: int, keys: Sequence[PeriodKey]
-    ) -> dict[PeriodKey, MemberTally]:
-        """The member's rows for these periods, in one read (``store`` takes each)."""
-        if not keys:
-            return {}
-        periods = or_(
-            *(and_(MemberTally.kind == key.kind.value, MemberTally.period == key.period) for key in keys)
-        )
-        statement = select(MemberTally).where(
-            MemberTally.cohort_id == cohort_id, MemberTally.user_id == user_id, periods
-        )
-        return {
-            PeriodKey(PeriodKind(row.kind), row.period): row for row in await self._session.scalars(statement)
-        }
-
-    async def store(
-        self,
-        guild_id: int,
-        cohort_id: int,
-        user_id: int,
-        key: PeriodKey,
-        score: Tally | None,
-        row: MemberTally | None,
-    ) -> None:
-        """Make the member's row for ``key`` (``row``, from ``rows_of``) say ``score`` (no row when
-        there is nothing to count), and move the member between the period's point buckets."""
-        where = [*_in_period(cohort_id, key), MemberTally.user_id == user_id]
-        before = row.points if row is not None else 0
-        after = score.points if score is not None else 0
-        if score is None or after == 0:
-            if row is not None:
-                await self._session.execute(delete(MemberTally).where(*where))
-        elif row is not None:
-            _copy(row, score)
-        else:
-            try:
-                async with self._session.begin_nested():
-                    row = MemberTally(
-                        guild_id=guild_id,
-                        cohort_id=cohort_id,
-                        user_id=user_id,
-                        kind=key.kind.value,
-                        period=key.period,
-                        reached_at=score.reached_at,
-                    )
-                    self._session.add(row)
-                    _copy(row, score)
-            except IntegrityError:  # created meanwhile: take it over
-                row = await self._session.scalar(select(MemberTally).where(*where))
-                assert row is not None
-                before = row.points
-                _copy(row, score)
-        if before != after:  # in points order, so two writers never wait on each other in a circle
-            for points in sorted({before, after} - {0}):
-                await self._bump(guild_id, cohort_id, key, points, 1 if points == after else -1)
-
-    async def _bump(self, guild_id: int, cohort_id: int, key: PeriodKey, points: int, delta: int) -> None:
-        where = [
-            TallyBucket.cohort_id == cohort_id,
-            TallyBucket.kind == key.kind.value,
-            TallyBucket.period == key.period,
-            TallyBucket.points == points,
-        ]
-        change = update(TallyBucket).where(*where).values(members=TallyBucket.members + delta)
-        if getattr(await self._session.execute(change), "rowcount", 0) or delta < 0:
-            return
-        try:
-            async with self._session.begin_nested():
-                self._session.add(
-                    TallyBucket(
-                        guild_id=guild_id,
-                        cohort_id=cohort_id,
-                        kind=key.kind.value,
-                        period=key.period,
-                        points=points,
-                        members=delta,
-                    )
+    async def store(self, guild_id: int, cohort_id: int, user_id: int, recounts: Sequence[Recount]) -> None:
+        """Make the member's rows say their recounted scores (no row when there is nothing to count)
+        and move them between the periods' point buckets: an upsert, a delete when a score fell to
+        nothing, and one upsert of the buckets."""
+        kept = sorted((recount for recount in recounts if recount.points), key=lambda recount: recount.key)
+        if kept:
+            insert = insert_for(self._session, MemberTally)
+            values = [
+                {
+                    "guild_id": guild_id,
+                    "cohort_id": cohort_id,
+                    "user_id": user_id,
+                    "kind": recount.key.kind.value,
+                    "period": recount.key.period,
+                    **_columns(recount.score),
+                }
+                for recount in kept
+            ]
+            await self._session.execute(
+                insert.values(values).on_conflict_do_update(
+                    index_elements=["cohort_id", "user_id", "kind", "period"],
+                    set_={name: insert.excluded[name] for name in _COUNTED},
                 )
-        except IntegrityError:  # created meanwhile
-            await self._session.execute(change)
+            )
+        emptied = [recount.key for recount in recounts if not recount.points and recount.stored is not None]
+        if emptied:
+            await self._session.execute(
+                delete(MemberTally).where(
+                    MemberTally.cohort_id == cohort_id,
+                    MemberTally.user_id == user_id,
+                    or_(*(and_(*_in_period(cohort_id, key)) for key in emptied)),
+                )
+            )
+        moves: list[tuple[PeriodKey, int, int]] = []
+        for recount in recounts:
+            before, after = recount.stored or 0, recount.points
+            if before != after:
+                moves += [(recount.key, before, -1)] if before else []
+                moves += [(recount.key, after, 1)] if after else []
+        await self._move(guild_id, cohort_id, moves)
+
+    async def _move(self, guild_id: int, cohort_id: int, moves: Sequence[tuple[PeriodKey, int, int]]) -> None:
+        """Add each (period, points, +1 or -1) to its bucket in one statement, in (period, points)
+        order, so two writers on PostgreSQL never wait on each other in a circle. A bucket is only
+        created by a member moving in; one that would count fewer than nobody (a member leaving a
+        bucket that was never counted) is removed rather than kept negative."""
+        if not moves:
+            return
+        insert = insert_for(self._session, TallyBucket)
+        values = [
+            {
+                "guild_id": guild_id,
+                "cohort_id": cohort_id,
+                "kind": key.kind.value,
+                "period": key.period,
+                "points": points,
+                "members": delta,
+            }
+            for key, points, delta in sorted(moves, key=lambda move: (move[0], move[1]))
+        ]
+        statement = (
+            insert.values(values)
+            .on_conflict_do_update(
+                index_elements=["cohort_id", "kind", "period", "points"],
+                set_={"members": TallyBucket.members + insert.excluded.members},
+            )
+            .returning(TallyBucket.id, TallyBucket.members)
+        )
+        below = [bucket_id for bucket_id, members in await self._session.execute(statement) if members < 0]
+        if below:
+            await self._session.execute(delete(TallyBucket).where(TallyBucket.id.in_(below)))
 
     async def forget(self, guild_id: int, user_id: int) -> None:
         """Before an erasure deletes a member's rows: take them out of their buckets."""
@@ -243,8 +259,11 @@ class MomentumRepository:
             MemberTally.user_id == user_id,
             MemberTally.cohort_id.in_(select(Cohort.id).where(Cohort.guild_id == guild_id)),
         )
+        moves: dict[int, list[tuple[PeriodKey, int, int]]] = {}
         for cohort_id, kind, period, points in (await self._session.execute(statement)).all():
-            await self._bump(guild_id, cohort_id, PeriodKey(PeriodKind(kind), period), points, -1)
+            moves.setdefault(cohort_id, []).append((PeriodKey(PeriodKind(kind), period), points, -1))
+        for cohort_id in sorted(moves):
+            await self._move(guild_id, cohort_id, moves[cohort_id])
 
     # --- the board -----------------------------------------------------------------------------
 
@@ -372,11 +391,18 @@ def _between(
     return found
 
 
-def _copy(row: MemberTally, score: Tally) -> None:
-    row.checkpoints = score.checkpoints
-    row.reviews = score.reviews
-    row.points = score.points
-    row.reached_at = score.reached_at
+# The columns a recount sets on a member's row.
+_COUNTED = ("checkpoints", "reviews", "points", "reached_at")
+
+
+def _columns(score: Tally | None) -> dict[str, Any]:
+    assert score is not None
+    return {
+        "checkpoints": score.checkpoints,
+        "reviews": score.reviews,
+        "points": score.points,
+        "reached_at": score.reached_at,
+    }
 
 
 # --- the board's statements, built once: their cache keys are memoized, the values are bound ----

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Cohort
 from bot.momentum import rules
 from bot.momentum.repository import MomentumRepository
-from bot.momentum.rules import Tally
 
 # How many weeks back the weekly prompt looks for streaks (longer runs are shown as this long).
 HIGHLIGHT_HORIZON = 52
@@ -36,14 +35,11 @@ async def refresh(session: AsyncSession, cohort: Cohort, user_id: int, moments: 
     if not keys:
         return
     repository = MomentumRepository(session)
+    await session.flush()  # the raw row this refresh counts
     await repository.lock_member(cohort.id, user_id)
-    await session.flush()
-    bounds = [rules.bounds(key, cohort.start_date, cohort.timezone) for key in keys]
-    counts = await repository.recount(cohort.id, user_id, bounds)
-    rows = await repository.rows_of(cohort.id, user_id, keys)
-    for key, (done, given, latest) in zip(keys, counts, strict=True):
-        score = Tally(done, given, latest) if latest is not None else None
-        await repository.store(cohort.guild_id, cohort.id, user_id, key, score, rows.get(key))
+    periods = [(key, *rules.bounds(key, cohort.start_date, cohort.timezone)) for key in keys]
+    recounts = await repository.recount(cohort.id, user_id, periods)
+    await repository.store(cohort.guild_id, cohort.id, user_id, recounts)
 
 
 async def active_weeks(session: AsyncSession, cohort_id: int, user_ids: Sequence[int]) -> dict[int, set[int]]:

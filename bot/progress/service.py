@@ -6,14 +6,12 @@ import difflib
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.cohorts.repository import MemberRepository
 from bot.cohorts.resolve import cohort_named, member_cohort, roadmap_of
 from bot.content import RoadmapCatalog
-from bot.db.models import CheckpointCompletion
 from bot.kernel import calendar, slots
 from bot.kernel.errors import InvalidInputError, NotFoundError, did_you_mean
 from bot.kernel.links import validate_web_link
@@ -100,30 +98,23 @@ class ProgressService:
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             phase, checkpoint = self._checkpoint(roadmap, checkpoint_key)
             completions = CompletionRepository(session)
-            existing = await completions.get(cohort.id, user_id, checkpoint.key)
-            changed = existing is None
-            if existing is None:
-                try:
-                    async with session.begin_nested():  # a double submit races us: treat as done
-                        completions.add(
-                            CheckpointCompletion(
-                                guild_id=guild_id,
-                                cohort_id=cohort.id,
-                                user_id=user_id,
-                                checkpoint_key=checkpoint.key,
-                                evidence_url=evidence_url,
-                                note=clean_note,
-                                completed_at=now,
-                            )
-                        )
-                except IntegrityError:
-                    changed = False
-                if changed:  # its point, in the same transaction
-                    await tally.refresh(session, cohort, user_id, [now])
+            changed = await completions.add_if_new(
+                {
+                    "guild_id": guild_id,
+                    "cohort_id": cohort.id,
+                    "user_id": user_id,
+                    "checkpoint_key": checkpoint.key,
+                    "evidence_url": evidence_url,
+                    "note": clean_note,
+                    "completed_at": now,
+                }
+            )
+            if changed:  # its point, in the same transaction
+                await tally.refresh(session, cohort, user_id, [now])
             else:  # already done: keep it, but take a newly given evidence link or note
-                existing.evidence_url = evidence_url or existing.evidence_url
-                existing.note = clean_note or existing.note
-            await session.flush()
+                await completions.amend(
+                    cohort.id, user_id, checkpoint.key, evidence_url=evidence_url, note=clean_note
+                )
             done = count_done(roadmap, await completions.completed_keys(cohort.id, user_id))
         return CheckpointChange(
             cohort.name, phase, checkpoint, changed, done, roadmap.checkpoint_count, cohort.id
@@ -137,14 +128,18 @@ class ProgressService:
             roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
             phase, checkpoint = self._checkpoint(roadmap, checkpoint_key)
             completions = CompletionRepository(session)
-            existing = await completions.get(cohort.id, user_id, checkpoint.key)
-            if existing is not None:
-                await completions.remove(existing)
-                await session.flush()
-                await tally.refresh(session, cohort, user_id, [existing.completed_at])  # its point goes
+            completed_at = await completions.remove(cohort.id, user_id, checkpoint.key)
+            if completed_at is not None:
+                await tally.refresh(session, cohort, user_id, [completed_at])  # its point goes
             done = count_done(roadmap, await completions.completed_keys(cohort.id, user_id))
         return CheckpointChange(
-            cohort.name, phase, checkpoint, existing is not None, done, roadmap.checkpoint_count, cohort.id
+            cohort.name,
+            phase,
+            checkpoint,
+            completed_at is not None,
+            done,
+            roadmap.checkpoint_count,
+            cohort.id,
         )
 
     async def report(self, guild_id: int, user_id: int, cohort_name: str | None = None) -> ProgressView:

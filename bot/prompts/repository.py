@@ -14,12 +14,11 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CheckpointCompletion, Cohort, CohortMember, CustomPrompt, PromptPost
+from bot.db.upsert import insert_for
 from bot.kernel.slots import WeeklySlot
 
 CLAIMED = "claimed"
@@ -126,7 +125,6 @@ class PromptPostRepository:
         A few batched statements for the whole start-up catch-up: 10,000 cohorts back from a long
         outage must not cost a round trip per week.
         """
-        dialect = self._session.get_bind().dialect.name
         for first in range(0, len(weeks), SKIP_BATCH):
             values = [
                 {
@@ -139,17 +137,9 @@ class PromptPostRepository:
                 }
                 for guild_id, cohort_id, week in weeks[first : first + SKIP_BATCH]
             ]
-            if dialect == "sqlite":
-                await self._session.execute(sqlite_insert(PromptPost).on_conflict_do_nothing(), values)
-            elif dialect == "postgresql":
-                await self._session.execute(postgresql_insert(PromptPost).on_conflict_do_nothing(), values)
-            else:  # pragma: no cover - other backends: one savepoint per row
-                for value in values:
-                    try:
-                        async with self._session.begin_nested():
-                            self._session.add(PromptPost(**value))
-                    except IntegrityError:
-                        continue
+            await self._session.execute(
+                insert_for(self._session, PromptPost).on_conflict_do_nothing(), values
+            )
 
     async def last_week(self, cohort_id: int) -> int | None:
         """The newest week with any row: everything up to it has been handled one way or another."""
@@ -202,22 +192,13 @@ class CustomPromptRepository:
 
     async def _insert_if_new(self, values: dict[str, Any]) -> bool:
         """Insert the row unless the (cohort, week) has one; False when it had (or just got) one."""
-        dialect = self._session.get_bind().dialect.name
-        if dialect in {"sqlite", "postgresql"}:
-            insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-            statement = (
-                insert(CustomPrompt)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["cohort_id", "week"])
-                .returning(CustomPrompt.id)
-            )
-            return await self._session.scalar(statement) is not None
-        try:  # other backends: a savepoint absorbs the lost race
-            async with self._session.begin_nested():
-                self._session.add(CustomPrompt(**values))
-        except IntegrityError:
-            return False
-        return True
+        statement = (
+            insert_for(self._session, CustomPrompt)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["cohort_id", "week"])
+            .returning(CustomPrompt.id)
+        )
+        return await self._session.scalar(statement) is not None
 
 
 class PromptCohortRepository:

@@ -27,9 +27,13 @@ async def make_cohort(services: Services) -> None:
     )
 
 
-def read_together(monkeypatch: pytest.MonkeyPatch, repository: type, method: str) -> None:
+def read_together(
+    monkeypatch: pytest.MonkeyPatch, repository: type, method: str, *, meet_before: bool = False
+) -> None:
     """Make two concurrent calls both finish their first read before either writes: the worst
-    interleaving. Later reads (a re-read after a lost insert) go straight through.
+    interleaving. Later reads (a re-read after a lost insert) go straight through. With
+    ``meet_before`` both calls reach ``method`` before either runs it (for a write that checks
+    and stores in one statement).
 
     A read inside a SQLite writing transaction is not held: this process's writers take turns
     (``bot.db.engine.WriterQueue``), so the other call cannot read until this one has committed,
@@ -37,13 +41,19 @@ def read_together(monkeypatch: pytest.MonkeyPatch, repository: type, method: str
     barrier = asyncio.Barrier(2)
     original = getattr(repository, method)
 
-    async def read_then_wait(self: object, *args: object) -> object:
-        found = await original(self, *args)
+    async def meet() -> None:
         if in_write_turn():
-            return found
+            return
         if barrier.n_waiting or (not barrier.broken and not getattr(barrier, "passed", False)):
             await barrier.wait()
             barrier.passed = True  # type: ignore[attr-defined]
+
+    async def read_then_wait(self: object, *args: object) -> object:
+        if meet_before:
+            await meet()
+            return await original(self, *args)
+        found = await original(self, *args)
+        await meet()
         return found
 
     monkeypatch.setattr(repository, method, read_then_wait)
@@ -70,7 +80,7 @@ async def test_a_double_click_on_checkpoint_done_counts_once(
 ) -> None:
     await make_cohort(services)
     await services.cohorts.join(GUILD, "Spring", ALICE, "alice")
-    read_together(monkeypatch, CompletionRepository, "get")
+    read_together(monkeypatch, CompletionRepository, "add_if_new", meet_before=True)
     first, second = await asyncio.gather(
         services.progress.complete(GUILD, ALICE, "python-oop-async"),
         services.progress.complete(GUILD, ALICE, "python-oop-async"),

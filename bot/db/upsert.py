@@ -1,0 +1,25 @@
+"""``INSERT ... ON CONFLICT`` on the two databases Waypoint runs on.
+
+One statement where a savepoint, an insert and a release (or a read, then a write) would be three
+or four round trips: inside a writer's turn every round trip counts, since SQLite lets one writer
+in at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Upsert: TypeAlias = sqlite.Insert | postgresql.Insert
+
+
+def insert_for(session: AsyncSession, table: Any) -> Upsert:
+    """An INSERT into ``table`` (a mapped class or a Table) that can take ``on_conflict_*``."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"Waypoint runs on SQLite or PostgreSQL, not on {dialect}")
