@@ -68,7 +68,7 @@ def build_services(
         stats=StatsService(sessions, catalog, clock),
         privacy=PrivacyService(sessions, clock, catalog),
         reviews=ReviewService(sessions, clock),
-        review_rounds=ReviewRounds(sessions, catalog, clock),
+        review_rounds=ReviewRounds(sessions, catalog, clock, settings.database_url),
         review_schedule=ReviewSchedule(sessions, clock),
         reminders=ReminderService(sessions, catalog, clock),
         milestones=MilestoneService(sessions, catalog, clock),

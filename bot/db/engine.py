@@ -109,6 +109,15 @@ def create_engine(database_url: str) -> AsyncEngine:
     return engine
 
 
+def opens_elsewhere(database_url: str) -> bool:
+    """Whether another process can open this database (not a private in-memory SQLite one)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return True
+    database = url.database or ""
+    return database not in ("", ":memory:") and not database.startswith("file::memory:")
+
+
 class WriterQueue:
     """This process's SQLite writers, one at a time, in the order they asked (an asyncio lock).
 

@@ -15,6 +15,7 @@ until they opt in again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
 from array import array
@@ -29,9 +30,11 @@ from bot.clock import Clock
 from bot.cohorts.repository import CohortRepository
 from bot.cohorts.resolve import cohort_named, cohort_week, review_slot, roadmap_of
 from bot.content import RoadmapCatalog
+from bot.db.engine import opens_elsewhere
 from bot.db.models import Cohort, ReviewRound
 from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError
+from bot.kernel.roadmap import Roadmap
 from bot.kernel.slices import in_slices
 from bot.reviews.claims import RoundClaims, is_filling
 from bot.reviews.pairing import (
@@ -39,7 +42,6 @@ from bot.reviews.pairing import (
     PackedWeek,
     PairingResult,
     meeting_triples,
-    pair_packed_week,
     pair_week,
 )
 from bot.reviews.repository import ReviewRepository
@@ -48,6 +50,7 @@ from bot.reviews.rules import (
     REMINDER_LEAD,
     is_available,
     phase_index_from_counts,
+    phase_sizes,
     reminder_is_due,
     round_seed,
     split_languages,
@@ -55,6 +58,7 @@ from bot.reviews.rules import (
     without_review_by_group,
 )
 from bot.reviews.views import AutoSnoozed, ReminderBatch, RoundOutcome, RoundView
+from bot.reviews.worker import LargeWeek, read_and_pair
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +83,17 @@ class ReviewRounds:
     """Runs, publishes (bookkeeping only), reminds and closes review rounds."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], catalog: RoadmapCatalog, clock: Clock
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: RoadmapCatalog,
+        clock: Clock,
+        database_url: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._catalog = catalog
         self._clock = clock
+        # Where the pairing process reads a large round's history (None: it cannot, read here).
+        self._shared_url = database_url if database_url and opens_elsewhere(database_url) else None
         self._pairing_process: ProcessPoolExecutor | None = None
 
     # --- running a round -----------------------------------------------------------------------
@@ -132,9 +142,8 @@ class ReviewRounds:
         auto_snoozed = tuple(await self._close_due(now, cohort.id))
         async with self._sessions() as session:
             candidates = await self._candidates(session, cohort, week, now, in_guild)
-            meetings = await ReviewRepository(session).past_meetings(cohort.id, week)
+        result = await self._pair(cohort, week, candidates)
         seed = round_seed(cohort.id, week)
-        result = await self._pair(candidates, meetings, week, seed)
         round_id = await store_round(self._sessions, cohort, week, seed, now, result)
         if round_id is None:  # another process paired this week first: show its round
             existing = await self._view_of_week(cohort, week)
@@ -152,22 +161,41 @@ class ReviewRounds:
         )
         return RoundOutcome(await self._view_of_week(cohort, week) or _gone(), True, auto_snoozed)
 
-    async def _pair(
-        self, candidates: list[Candidate], meetings: array[int], week: int, seed: int
-    ) -> PairingResult:
-        """Pair the week; a large one in the worker process, so the event loop keeps the GIL
-        and members' commands keep answering while it runs (seconds at 10,000 members)."""
-        if len(candidates) > PAIRING_IN_PROCESS_ABOVE:
-            loop = asyncio.get_running_loop()
-            packed = PackedWeek.of(candidates, meetings)
+    async def _pair(self, cohort: Cohort, week: int, candidates: list[Candidate]) -> PairingResult:
+        """Pair the week. A large one is read and paired in the worker process, so the event
+        loop and the GIL stay with members' commands while it runs (seconds at 10,000 members);
+        a smaller one reads its history here and pairs in a thread."""
+        seed = round_seed(cohort.id, week)
+        roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
+        phase_of_key = _phase_of_key(roadmap)
+        if len(candidates) > PAIRING_IN_PROCESS_ABOVE and self._shared_url is not None:
+            job = LargeWeek(
+                self._shared_url,
+                cohort.id,
+                week,
+                seed,
+                phase_of_key,
+                phase_sizes(roadmap),
+                PackedWeek.of(candidates, array("q")),
+            )
             try:
-                return await loop.run_in_executor(self._worker(), pair_packed_week, packed, week, seed)
+                return await asyncio.get_running_loop().run_in_executor(self._worker(), read_and_pair, job)
             except BrokenProcessPool:  # the process could not start or was killed: pair here
                 log.warning("the pairing process stopped; pairing this round in a thread")
                 self.shutdown()
+        async with self._sessions() as session:
+            repository = ReviewRepository(session)
+            done = await repository.phase_counts(cohort.id, phase_of_key)
+            meetings = meeting_triples(await repository.past_meetings(cohort.id, week))
+        phased = [
+            dataclasses.replace(
+                candidate, phase_index=phase_index_from_counts(roadmap, done.get(candidate.user_id, {}))
+            )
+            for candidate in candidates
+        ]
         if len(candidates) > PAIRING_IN_THREAD_ABOVE:
-            return await asyncio.to_thread(pair_week, candidates, meeting_triples(meetings), week, seed)
-        return pair_week(candidates, meeting_triples(meetings), week, seed)
+            return await asyncio.to_thread(pair_week, phased, meetings, week, seed)
+        return pair_week(phased, meetings, week, seed)
 
     def _worker(self) -> ProcessPoolExecutor:
         """One pairing process, started on the first large round and kept for the next ones."""
@@ -221,7 +249,8 @@ class ReviewRounds:
     async def _candidates(
         self, session: AsyncSession, cohort: Cohort, week: int, now: datetime, in_guild: InGuild
     ) -> list[Candidate]:
-        """Who can be paired this week: opted in, not snoozed, in the cohort and the server."""
+        """Who can be paired this week: opted in, not snoozed, in the cohort and the server
+        (where they are on the roadmap is read with the history, in ``_pair``)."""
         repository = ReviewRepository(session)
         eligible = [
             row
@@ -235,13 +264,6 @@ class ReviewRounds:
                 f"Nobody in **{cohort.name}** is available for review pairing this week:"
                 " members opt in with `/review join`."
             )
-        roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
-        phase_of_key = {
-            checkpoint.key: index
-            for index, phase in enumerate(roadmap.phases)
-            for checkpoint in phase.checkpoints
-        }
-        done = await repository.phase_counts(cohort.id, phase_of_key)
         offsets = {zone: utc_offset_minutes(zone, now) for zone in {row.timezone for row in eligible}}
         languages = {text: frozenset(split_languages(text)) for text in {row.languages for row in eligible}}
         return [
@@ -249,7 +271,7 @@ class ReviewRounds:
                 user_id=row.user_id,
                 utc_offset_minutes=offsets[row.timezone],
                 languages=languages[row.languages],
-                phase_index=phase_index_from_counts(roadmap, done.get(row.user_id, {})),
+                phase_index=None,  # filled in by ``_pair`` from the member's checkpoints
             )
             async for rows in in_slices(eligible)
             for row in rows
@@ -389,3 +411,12 @@ async def _round_view(
     return RoundView.of(
         review_round, cohort, *await ReviewRepository(session).round_contents(review_round.id)
     )
+
+
+def _phase_of_key(roadmap: Roadmap) -> dict[str, int]:
+    """Each checkpoint's phase (by index), for counting members' checkpoints per phase."""
+    return {
+        checkpoint.key: index
+        for index, phase in enumerate(roadmap.phases)
+        for checkpoint in phase.checkpoints
+    }

@@ -115,10 +115,20 @@ def member_phase_index(roadmap: Roadmap, completed_keys: Collection[str]) -> int
 
 def phase_index_from_counts(roadmap: Roadmap, done_per_phase: Mapping[int, int]) -> int:
     """``member_phase_index`` from the number of checkpoints done per phase (keys are unique)."""
-    for index, phase in enumerate(roadmap.phases):
-        if done_per_phase.get(index, 0) < len(phase.checkpoints):
+    return phase_index_from_sizes(phase_sizes(roadmap), done_per_phase)
+
+
+def phase_sizes(roadmap: Roadmap) -> tuple[int, ...]:
+    """How many checkpoints each phase has: all ``phase_index_from_sizes`` needs of a roadmap."""
+    return tuple(len(phase.checkpoints) for phase in roadmap.phases)
+
+
+def phase_index_from_sizes(sizes: Sequence[int], done_per_phase: Mapping[int, int]) -> int:
+    """The first phase with a checkpoint left, from the phases' sizes and the counts done."""
+    for index, size in enumerate(sizes):
+        if done_per_phase.get(index, 0) < size:
             return index
-    return len(roadmap.phases) - 1
+    return len(sizes) - 1
 
 
 def reminder_is_due(due_at: datetime, now: datetime) -> bool:
