@@ -58,7 +58,7 @@ from bot.reviews.rules import (
     without_review_by_group,
 )
 from bot.reviews.views import AutoSnoozed, ReminderBatch, RoundOutcome, RoundView
-from bot.reviews.worker import LargeWeek, read_and_pair
+from bot.reviews.worker import LargeWeek, read_and_pair, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class ReviewRounds:
     def _start_worker(self) -> None:
         """Start the pairing process now, so it is ready when the round has read its rows."""
         try:
-            self._worker().submit(int)
+            self._worker().submit(warm_up)
         except BrokenProcessPool:  # ``_pair`` falls back to a thread
             self.shutdown()
 

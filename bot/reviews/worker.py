@@ -36,6 +36,11 @@ class LargeWeek:
     candidates: PackedWeek
 
 
+def warm_up() -> None:
+    """Submitted when the process starts: unpickling a call to it imports this module (the
+    database drivers included) there while the bot closes last week's round."""
+
+
 def read_and_pair(job: LargeWeek) -> PairingResult:
     """Runs in the worker process (picklable in and out)."""
     done, meetings = asyncio.run(_history(job))

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.container import Services
+from bot.db.engine import opens_elsewhere
 from bot.db.models import Cohort, ReviewGroup, ReviewRound
 from bot.reviews import queries, round_writes, rounds
 from bot.reviews.pairing import Candidate, PairingHistory, make_groups
@@ -90,16 +91,25 @@ async def test_a_round_written_in_batches_stores_the_seeded_weeks_groups(
 async def test_a_large_week_paired_in_the_worker_process_gets_the_same_groups(
     services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above ``PAIRING_IN_PROCESS_ABOVE`` candidates the history is built and the week paired in
-    a worker process; the groups are those the pairing gives in this process."""
+    """Above ``PAIRING_IN_PROCESS_ABOVE`` candidates the history is read and the week paired in
+    a worker process, over its own connection; the groups are those the pairing gives here."""
     monkeypatch.setattr(rounds, "PAIRING_IN_PROCESS_ABOVE", 0)
     await _cohort(services)
     await _opted_in(services, MEMBERS)
+
+    async def not_here(*_args: object) -> None:
+        raise AssertionError("a large round's history is read in the worker process")
+
     try:
         for week in (1, 2):
             expected = await _expected_groups(services, clock, week)
+            # The worker is a fresh (spawned) process: these patches reach this process only.
+            monkeypatch.setattr(ReviewRepository, "past_meetings", not_here)
+            monkeypatch.setattr(ReviewRepository, "phase_counts", not_here)
             outcome = await services.review_rounds.run_round(GUILD, "Spring", everyone)
             assert outcome.created and sorted(group.member_ids for group in outcome.round.groups) == expected
+            monkeypatch.undo()
+            monkeypatch.setattr(rounds, "PAIRING_IN_PROCESS_ABOVE", 0)
             await _next_week(services, clock)
     finally:
         services.review_rounds.shutdown()
@@ -237,3 +247,16 @@ def _group_of(view: RoundView, user: int, group_id: int) -> StoredGroup:
     group = view.group_of(user)
     assert group is not None and group.id == group_id
     return StoredGroup(group.id, view.id, group.thread_id, group.member_ids, group.former)
+
+
+@pytest.mark.parametrize(
+    ("url", "shared"),
+    [
+        ("sqlite+aiosqlite:///data/waypoint.db", True),
+        ("postgresql+asyncpg://waypoint@db:5432/waypoint", True),
+        ("sqlite+aiosqlite://", False),
+        ("sqlite+aiosqlite:///:memory:", False),
+    ],
+)
+def test_the_pairing_process_reads_only_a_database_it_can_open(url: str, shared: bool) -> None:
+    assert opens_elsewhere(url) is shared
