@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Table, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from bot.db.models import (
     ReviewRound,
 )
 from bot.db.rows import stream
+from bot.db.upsert import insert_for
 
 # A (reviewer, reviewee) pair; None stands for a member who erased their data.
 ReviewPair = tuple[int | None, int | None]
@@ -361,16 +362,28 @@ class ReviewRepository:
 
     # --- completed reviews -------------------------------------------------------------------
 
-    async def completion(self, round_id: int, reviewer_id: int, reviewee_id: int) -> ReviewCompletion | None:
-        statement = select(ReviewCompletion).where(
-            ReviewCompletion.round_id == round_id,
-            ReviewCompletion.reviewer_id == reviewer_id,
-            ReviewCompletion.reviewee_id == reviewee_id,
+    async def add_completion_if_new(self, completion: dict[str, Any]) -> bool:
+        """Store a review unless the reviewer recorded this partner this round already (a double
+        submit may race us): one statement, True when this call stored it."""
+        statement = (
+            insert_for(self._session, ReviewCompletion)
+            .values(completion)
+            .on_conflict_do_nothing(index_elements=["round_id", "reviewer_id", "reviewee_id"])
+            .returning(ReviewCompletion.id)
         )
-        return await self._session.scalar(statement)
+        return await self._session.scalar(statement) is not None
 
-    def add_completion(self, completion: ReviewCompletion) -> None:
-        self._session.add(completion)
+    async def set_completion_link(self, round_id: int, reviewer_id: int, reviewee_id: int, link: str) -> None:
+        await self._session.execute(
+            update(ReviewCompletion)
+            .where(
+                ReviewCompletion.round_id == round_id,
+                ReviewCompletion.reviewer_id == reviewer_id,
+                ReviewCompletion.reviewee_id == reviewee_id,
+            )
+            .values(link=link)
+            .execution_options(synchronize_session=False)
+        )
 
     async def completion_count(self, round_id: int) -> int:
         """How many reviews the round has: a cheap check that its contents did not change."""

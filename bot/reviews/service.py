@@ -141,28 +141,20 @@ class ReviewService:
             cohort = await self._review_cohort(session, guild_id, user_id, cohort_name, must_be_member=True)
             repository = ReviewRepository(session)
             review_round, group = await self._shared_group(repository, cohort, user_id, partner_id)
-            existing = await repository.completion(review_round.id, user_id, partner_id)
-            changed = existing is None
-            if existing is None:
-                try:
-                    async with session.begin_nested():  # a double submit races us: treat it as done
-                        repository.add_completion(
-                            ReviewCompletion(
-                                guild_id=guild_id,
-                                round_id=review_round.id,
-                                reviewer_id=user_id,
-                                reviewee_id=partner_id,
-                                link=clean_link,
-                                completed_at=now,
-                            )
-                        )
-                except IntegrityError:
-                    changed = False
-                if changed:  # the reviewer's point, in the same transaction
-                    await tally.refresh(session, cohort, user_id, [now])
-            elif clean_link is not None:
-                existing.link = clean_link
-            await session.flush()
+            changed = await repository.add_completion_if_new(
+                {
+                    "guild_id": guild_id,
+                    "round_id": review_round.id,
+                    "reviewer_id": user_id,
+                    "reviewee_id": partner_id,
+                    "link": clean_link,
+                    "completed_at": now,
+                }
+            )
+            if changed:  # the reviewer's point, in the same transaction
+                await tally.refresh(session, cohort, user_id, [now])
+            elif clean_link is not None:  # recorded before: take the newly given link
+                await repository.set_completion_link(review_round.id, user_id, partner_id, clean_link)
             reviews = await queries.reviews_touching(session, review_round.id, (user_id,))
             reviewed = {reviewee for reviewer, reviewee in reviews if reviewer == user_id}
             still = tuple(
