@@ -172,6 +172,24 @@ async def test_an_undo_recounts_the_periods_of_the_completion_it_removes(
     assert counters[(11, "month", 202604)][3] == datetime(2026, 4, 2, 12, tzinfo=UTC)
 
 
+async def test_a_bucket_never_counts_fewer_than_nobody(services: Services) -> None:
+    """A member leaving a point bucket that lost its row (a hand-edited database) leaves no
+    bucket below zero, and the next member who reaches those points is counted from one."""
+    await _cohort(services)
+    for user_id in (11, 12):
+        await services.cohorts.join(GUILD, "Spring", user_id, f"member {user_id}")
+    await services.progress.complete(GUILD, 11, KEYS[0])
+    async with services.sessions.begin() as session:
+        await session.execute(text("DELETE FROM tally_buckets"))
+    await services.progress.undo(GUILD, 11, KEYS[0])
+    await services.progress.complete(GUILD, 12, KEYS[0])
+    async with services.sessions() as session:
+        buckets = (
+            await session.execute(select(TallyBucket.kind, TallyBucket.points, TallyBucket.members))
+        ).all()
+    assert sorted(tuple(bucket) for bucket in buckets) == [("all", 1, 1), ("month", 1, 1), ("week", 1, 1)]
+
+
 async def test_ranks_are_counted_inside_one_cohort_and_skip_hidden_and_departed_members(
     services: Services, clock: FakeClock
 ) -> None:
