@@ -39,6 +39,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import simcord
+import simcord.gateway
+import simcord.http.router
+import simcord.results
 from discord.ext import commands
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -53,6 +56,7 @@ from bot.db.engine import create_engine, upgrade_database
 from bot.pacing import PostPacer
 from tests import postgres
 from tests.compiled_sql import share_compiled_sql
+from tests.payload_copy import COPY_MODULE, copy_payload
 from tests.schema import upgrade_unless_current
 
 BOTH_DATABASES = (Path(__file__).parent / "db", Path(__file__).parent / "behaviour")
@@ -130,6 +134,20 @@ def _engines_share_compiled_sql() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bot_engine, "create_async_engine", create_async_engine)
+        yield
+
+
+# --- SimCord's payload copies ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _simcord_copies_payloads_directly() -> Iterator[None]:
+    """SimCord copies each gateway event, request and read-back message with ``copy.deepcopy``; the
+    same copies, made by ``tests.payload_copy.copy_payload`` (same result, a third of the time)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(simcord.gateway, "copy", COPY_MODULE)
+        patch.setattr(simcord.http.router, "copy", COPY_MODULE)
+        patch.setattr(simcord.results, "deepcopy", copy_payload)
         yield
 
 
