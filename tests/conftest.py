@@ -88,17 +88,41 @@ importlib.machinery.SourceFileLoader.source_to_code = _source_to_code_once  # ty
 # Every test builds a bot, its engines and a SimCord world, and drops them: a large cyclic garbage that
 # lives long enough to reach the oldest generation, so with CPython's default thresholds a full
 # collection ran every few tests, each walking every long-lived object of the process (modules,
-# pytest's items, Hypothesis, the compiled-SQL cache). Here a full collection waits for ten times as
-# many younger ones: garbage is still collected, in larger batches (some 15 MB more per process at
-# its peak), and what collection built is set aside at once, as the bot's first start does with
-# its own start-up objects (``bot.app.freeze_startup_objects``).
+# pytest's items, Hypothesis, the compiled-SQL cache as it fills up): some 200 ms each, late in a
+# worker's run. Here a full collection waits for ten times as many younger ones (garbage is still
+# collected, in larger batches: some 15 MB more per process at its peak), and what outlives a full
+# collection between two tests is set aside, as the bot's first start does with its own start-up
+# objects (``bot.app.freeze_startup_objects``): later collections walk only what came since.
 GC_THRESHOLDS = (700, 10, 100)  # CPython's defaults are (700, 10, 10)
+TESTS_PER_FREEZE = 50
 gc.set_threshold(*GC_THRESHOLDS)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+class _Freezing:
+    """Counts the tests this process ran since it last set its long-lived objects aside."""
+
+    runs_tests = False  # the xdist controller collects nothing and runs nothing: it never freezes
+    since = 0
+
+
+def _collect_and_freeze() -> None:
+    """Between two tests (their fixtures gone), whatever a full collection leaves lives on."""
     gc.collect()
     gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _Freezing.runs_tests = True
+    _collect_and_freeze()
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    if not _Freezing.runs_tests:
+        return
+    _Freezing.since += 1
+    if _Freezing.since >= TESTS_PER_FREEZE:
+        _Freezing.since = 0
+        _collect_and_freeze()
 
 
 # --- hypothesis profiles ------------------------------------------------------------------------
