@@ -106,7 +106,9 @@ class _Freezing:
 
 
 def _collect_and_freeze() -> None:
-    """Between two tests (their fixtures gone), whatever a full collection leaves lives on."""
+    """Between two tests (their fixtures gone), what a full collection leaves is the process's own:
+    caches, session fixtures, pytest's items. Should one of them later become cyclic garbage (an entry
+    evicted from a full cache) it is not collected: bounded, and only for the test session."""
     gc.collect()
     gc.freeze()
 
