@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -38,6 +39,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import simcord
+import simcord.gateway
+import simcord.http.router
+import simcord.results
 from discord.ext import commands
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -52,6 +56,7 @@ from bot.db.engine import create_engine, upgrade_database
 from bot.pacing import PostPacer
 from tests import postgres
 from tests.compiled_sql import share_compiled_sql
+from tests.payload_copy import COPY_MODULE, copy_payload
 from tests.schema import upgrade_unless_current
 
 BOTH_DATABASES = (Path(__file__).parent / "db", Path(__file__).parent / "behaviour")
@@ -78,6 +83,49 @@ def _source_to_code_once(self: Any, data: Any, path: Any, *, _optimize: int = -1
 
 
 importlib.machinery.SourceFileLoader.source_to_code = _source_to_code_once  # type: ignore[method-assign]
+
+# --- garbage collection -----------------------------------------------------------------------
+# Every test builds a bot, its engines and a SimCord world, and drops them: a large cyclic garbage that
+# lives long enough to reach the oldest generation, so with CPython's default thresholds a full
+# collection ran every few tests, each walking every long-lived object of the process (modules,
+# pytest's items, Hypothesis, the compiled-SQL cache as it fills up): some 200 ms each, late in a
+# worker's run. Here a full collection waits for ten times as many younger ones (garbage is still
+# collected, in larger batches: some 15 MB more per process at its peak), and what outlives a full
+# collection between two tests is set aside, as the bot's first start does with its own start-up
+# objects (``bot.app.freeze_startup_objects``): later collections walk only what came since.
+GC_THRESHOLDS = (700, 10, 100)  # CPython's defaults are (700, 10, 10)
+TESTS_PER_FREEZE = 50
+gc.set_threshold(*GC_THRESHOLDS)
+
+
+class _Freezing:
+    """Counts the tests this process ran since it last set its long-lived objects aside."""
+
+    runs_tests = False  # the xdist controller collects nothing and runs nothing: it never freezes
+    since = 0
+
+
+def _collect_and_freeze() -> None:
+    """Between two tests (their fixtures gone), what a full collection leaves is the process's own:
+    caches, session fixtures, pytest's items. Should one of them later become cyclic garbage (an entry
+    evicted from a full cache) it is not collected: bounded, and only for the test session."""
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _Freezing.runs_tests = True
+    _collect_and_freeze()
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    if not _Freezing.runs_tests:
+        return
+    _Freezing.since += 1
+    if _Freezing.since >= TESTS_PER_FREEZE:
+        _Freezing.since = 0
+        _collect_and_freeze()
+
 
 # --- hypothesis profiles ------------------------------------------------------------------------
 # Registered here, before any test module is imported, so that every @settings(...) in a test module
@@ -112,6 +160,20 @@ def _engines_share_compiled_sql() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bot_engine, "create_async_engine", create_async_engine)
+        yield
+
+
+# --- SimCord's payload copies ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _simcord_copies_payloads_directly() -> Iterator[None]:
+    """SimCord copies each gateway event, request and read-back message with ``copy.deepcopy``; the
+    same copies, made by ``tests.payload_copy.copy_payload`` (same result, a third of the time)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(simcord.gateway, "copy", COPY_MODULE)
+        patch.setattr(simcord.http.router, "copy", COPY_MODULE)
+        patch.setattr(simcord.results, "deepcopy", copy_payload)
         yield
 
 
