@@ -264,10 +264,14 @@ class ReviewRepository:
 
         The bulk form of ``rules.next_missed_streak`` for every member of the round at once.
         """
-        for chunk in _chunks(reviewed):
+        for chunk in _chunks(reviewed):  # rows already at 0 are not rewritten (most of them)
             await self._session.execute(
                 update(ReviewParticipant)
-                .where(ReviewParticipant.cohort_id == cohort_id, ReviewParticipant.user_id.in_(chunk))
+                .where(
+                    ReviewParticipant.cohort_id == cohort_id,
+                    ReviewParticipant.user_id.in_(chunk),
+                    ReviewParticipant.missed_streak != 0,
+                )
                 .values(missed_streak=0)
                 .execution_options(synchronize_session=False)
             )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.container import Services
 from bot.db.engine import create_sessionmaker
-from bot.db.models import ReviewGroup, ReviewRound
+from bot.db.models import ReviewGroup, ReviewParticipant, ReviewRound
 from bot.kernel.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from bot.reviews.rules import MISSED_ROUNDS_LIMIT, REVIEW_WINDOW, round_seed
 from bot.reviews.views import Participation, RoundOutcome
@@ -337,6 +337,28 @@ async def test_three_missed_rounds_snooze_a_member_and_tell_them_once(
     assert await services.reviews.take_notices(GUILD, ALICE) == []
     back = await services.reviews.join(GUILD, BOB, "Spring")
     assert back.came_back
+    assert (await services.reviews.status(GUILD, BOB)).participation is Participation.ACTIVE
+
+
+async def test_a_review_resets_the_missed_streak_and_a_steady_reviewer_stays_at_zero(
+    services: Services, clock: FakeClock
+) -> None:
+    """Bob misses two rounds, reviews in the third, and missing the fourth snoozes nobody; Alice,
+    who always reviews, stays at 0 (her row is left alone at each close)."""
+    await _cohort(services)
+    await _opted_in(services, [ALICE, BOB])
+    streaks: list[dict[int, int]] = []
+    for week in range(1, 5):
+        await services.review_rounds.run_round(GUILD, "Spring", everyone)
+        await services.reviews.record_done(GUILD, ALICE, BOB)
+        if week == 3:
+            await services.reviews.record_done(GUILD, BOB, ALICE)
+        clock.advance(days=7)
+        assert await services.review_rounds.close_due_rounds() == []
+        async with services.sessions() as session:
+            rows = await session.execute(select(ReviewParticipant.user_id, ReviewParticipant.missed_streak))
+            streaks.append(dict(rows.all()))
+    assert streaks == [{ALICE: 0, BOB: 1}, {ALICE: 0, BOB: 2}, {ALICE: 0, BOB: 0}, {ALICE: 0, BOB: 1}]
     assert (await services.reviews.status(GUILD, BOB)).participation is Participation.ACTIVE
 
 
