@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import discord
@@ -77,17 +77,21 @@ class Server:
 @pytest.fixture
 async def newcomer(
     simcord_env: simcord.Env, settings: Settings, _bot_reuses_the_session_catalog: None
-) -> AsyncIterator[Callable[[], WaypointBot]]:
+) -> AsyncIterator[Callable[[], Awaitable[WaypointBot]]]:
     """Builds the second process: shard 1 of 2, same database, same Discord (the env's HTTP state)."""
     built: list[WaypointBot] = []
     first = simcord_env.bot
 
-    def start() -> WaypointBot:
+    async def start() -> WaypointBot:
+        """Started as discord.py's ``start`` does up to the login: the loop bound, then the hook
+        (events the bot dispatches, such as a posted prompt, need the loop)."""
         bot = create_bot(settings.model_copy(update={"shard_count": 2, "shard_ids": (1,)}))
         bot.get_guild = first.get_guild  # type: ignore[method-assign]
         bot.get_partial_messageable = first.get_partial_messageable  # type: ignore[method-assign]
         bot.pacer = quick_pacer()
         built.append(bot)
+        await bot._async_setup_hook()
+        await bot.setup_hook()
         return bot
 
     yield start
@@ -104,7 +108,7 @@ async def fire_all(bot: WaypointBot, prefix: str) -> list[asyncio.Future[None]]:
 
 @pytest.mark.slow
 async def test_two_processes_with_overlapping_shards_post_each_week_and_round_once(
-    simcord_env: simcord.Env, newcomer: Callable[[], WaypointBot]
+    simcord_env: simcord.Env, newcomer: Callable[[], Awaitable[WaypointBot]]
 ) -> None:
     first = simcord_env.bot
     assert isinstance(first, ShardedWaypointBot)
@@ -112,8 +116,7 @@ async def test_two_processes_with_overlapping_shards_post_each_week_and_round_on
     servers = [Server(simcord_env, f"S{number}", shard=number % 2) for number in range(4)]
     for server in servers:
         await server.set_up()
-    second = newcomer()
-    await second.setup_hook()
+    second = await newcomer()
     # The newcomer schedules only what shard 1 owns; the first process owns everything.
     owned = {server.guild.id for server in servers if shard_of(server.guild.id, 2) == 1}
     cohorts = {
@@ -144,7 +147,7 @@ async def test_two_processes_with_overlapping_shards_post_each_week_and_round_on
 
 
 async def test_a_process_killed_mid_round_loses_nothing(
-    simcord_env: simcord.Env, newcomer: Callable[[], WaypointBot]
+    simcord_env: simcord.Env, newcomer: Callable[[], Awaitable[WaypointBot]]
 ) -> None:
     """The first process pairs the round and dies before posting; the newcomer's upkeep posts it all."""
     first = simcord_env.bot
@@ -157,8 +160,7 @@ async def test_a_process_killed_mid_round_loses_nothing(
     outcome = await first.services.review_rounds.run_scheduled_round(cohort_id, present.__contains__)
     assert outcome is not None and outcome.created  # stored, nothing posted: then the process died
     assert server.announcements() == 0
-    second = newcomer()
-    await second.setup_hook()
+    second = await newcomer()
     jobs = second.get_cog("ReviewJobs")
     assert jobs is not None
     await jobs.run_upkeep()  # type: ignore[attr-defined]
