@@ -23,3 +23,17 @@ def insert_for(session: AsyncSession, table: Any) -> Upsert:
     if dialect == "postgresql":
         return postgresql.insert(table)
     raise NotImplementedError(f"Waypoint runs on SQLite or PostgreSQL, not on {dialect}")
+
+
+async def insert_if_new(
+    session: AsyncSession, entity: Any, values: dict[str, Any], unique: list[str]
+) -> bool:
+    """Insert one row unless one with the same ``unique`` columns exists (a double submit or another
+    process may race us): one statement, True when this call stored the row."""
+    statement = (
+        insert_for(session, entity)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(*entity.__table__.primary_key.columns)
+    )
+    return await session.scalar(statement) is not None

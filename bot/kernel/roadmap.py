@@ -190,6 +190,19 @@ class Roadmap(_Frozen):
     def checkpoint_count(self) -> int:
         return sum(len(phase.checkpoints) for phase in self.phases)
 
+    @property
+    def phase_sizes(self) -> tuple[int, ...]:
+        """How many checkpoints each phase has, in order."""
+        return tuple(len(phase.checkpoints) for phase in self.phases)
+
+    def phase_of_key(self) -> dict[str, int]:
+        """Each checkpoint's phase (0-based index), for counting members' checkpoints per phase."""
+        return {
+            checkpoint.key: index
+            for index, phase in enumerate(self.phases)
+            for checkpoint in phase.checkpoints
+        }
+
     def find_checkpoint(self, key: str) -> tuple[Phase, Checkpoint] | None:
         for phase, checkpoint in self.checkpoints():
             if checkpoint.key == key:

@@ -183,7 +183,14 @@ class MomentumRepository:
         """Make the member's rows say their recounted scores (no row when there is nothing to count)
         and move them between the periods' point buckets: an upsert, a delete when a score fell to
         nothing, and one upsert of the buckets."""
-        kept = sorted((recount for recount in recounts if recount.points), key=lambda recount: recount.key)
+        kept = sorted(
+            (
+                (recount.key, recount.score)
+                for recount in recounts
+                if recount.score is not None and recount.points
+            ),
+            key=lambda item: item[0],
+        )
         if kept:
             insert = insert_for(self._session, MemberTally)
             values = [
@@ -191,11 +198,11 @@ class MomentumRepository:
                     "guild_id": guild_id,
                     "cohort_id": cohort_id,
                     "user_id": user_id,
-                    "kind": recount.key.kind.value,
-                    "period": recount.key.period,
-                    **_columns(recount.score),
+                    "kind": key.kind.value,
+                    "period": key.period,
+                    **_columns(score),
                 }
-                for recount in kept
+                for key, score in kept
             ]
             await self._session.execute(
                 insert.values(values).on_conflict_do_update(
@@ -395,8 +402,7 @@ def _between(
 _COUNTED = ("checkpoints", "reviews", "points", "reached_at")
 
 
-def _columns(score: Tally | None) -> dict[str, Any]:
-    assert score is not None
+def _columns(score: Tally) -> dict[str, Any]:
     return {
         "checkpoints": score.checkpoints,
         "reviews": score.reviews,

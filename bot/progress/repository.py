@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CheckpointCompletion
-from bot.db.upsert import insert_for
+from bot.db.upsert import insert_if_new
 
 
 class CompletionRepository:
@@ -19,13 +19,8 @@ class CompletionRepository:
     async def add_if_new(self, completion: dict[str, Any]) -> bool:
         """Store a completion unless the member has that checkpoint already (a double submit may
         race us): one statement, True when this call stored it."""
-        statement = (
-            insert_for(self._session, CheckpointCompletion)
-            .values(completion)
-            .on_conflict_do_nothing(index_elements=["cohort_id", "user_id", "checkpoint_key"])
-            .returning(CheckpointCompletion.id)
-        )
-        return await self._session.scalar(statement) is not None
+        unique = ["cohort_id", "user_id", "checkpoint_key"]
+        return await insert_if_new(self._session, CheckpointCompletion, completion, unique)
 
     async def amend(self, cohort_id: int, user_id: int, checkpoint_key: str, **given: str | None) -> None:
         """Take a newly given evidence link or note on a completion; what is not given stays."""

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CheckpointCompletion, Cohort, CohortMember, CustomPrompt, PromptPost
-from bot.db.upsert import insert_for
+from bot.db.upsert import insert_for, insert_if_new
 from bot.kernel.slots import WeeklySlot
 
 CLAIMED = "claimed"
@@ -192,13 +192,7 @@ class CustomPromptRepository:
 
     async def _insert_if_new(self, values: dict[str, Any]) -> bool:
         """Insert the row unless the (cohort, week) has one; False when it had (or just got) one."""
-        statement = (
-            insert_for(self._session, CustomPrompt)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["cohort_id", "week"])
-            .returning(CustomPrompt.id)
-        )
-        return await self._session.scalar(statement) is not None
+        return await insert_if_new(self._session, CustomPrompt, values, ["cohort_id", "week"])
 
 
 class PromptCohortRepository:

@@ -28,7 +28,7 @@ from bot.db.models import (
     ReviewRound,
 )
 from bot.db.rows import stream
-from bot.db.upsert import insert_for
+from bot.db.upsert import insert_if_new
 
 # A (reviewer, reviewee) pair; None stands for a member who erased their data.
 ReviewPair = tuple[int | None, int | None]
@@ -369,13 +369,8 @@ class ReviewRepository:
     async def add_completion_if_new(self, completion: dict[str, Any]) -> bool:
         """Store a review unless the reviewer recorded this partner this round already (a double
         submit may race us): one statement, True when this call stored it."""
-        statement = (
-            insert_for(self._session, ReviewCompletion)
-            .values(completion)
-            .on_conflict_do_nothing(index_elements=["round_id", "reviewer_id", "reviewee_id"])
-            .returning(ReviewCompletion.id)
-        )
-        return await self._session.scalar(statement) is not None
+        unique = ["round_id", "reviewer_id", "reviewee_id"]
+        return await insert_if_new(self._session, ReviewCompletion, completion, unique)
 
     async def set_completion_link(self, round_id: int, reviewer_id: int, reviewee_id: int, link: str) -> None:
         await self._session.execute(

@@ -34,7 +34,6 @@ from bot.db.engine import opens_elsewhere
 from bot.db.models import Cohort, ReviewRound
 from bot.kernel import calendar, slots
 from bot.kernel.errors import ConflictError
-from bot.kernel.roadmap import Roadmap
 from bot.kernel.slices import in_slices
 from bot.reviews.claims import RoundClaims, is_filling
 from bot.reviews.pairing import (
@@ -50,7 +49,6 @@ from bot.reviews.rules import (
     REMINDER_LEAD,
     is_available,
     phase_index_from_counts,
-    phase_sizes,
     reminder_is_due,
     round_seed,
     split_languages,
@@ -142,8 +140,8 @@ class ReviewRounds:
         auto_snoozed = tuple(await self._close_due(now, cohort.id))
         async with self._sessions() as session:
             candidates = await self._candidates(session, cohort, week, now, in_guild)
-        result = await self._pair(cohort, week, candidates)
         seed = round_seed(cohort.id, week)
+        result = await self._pair(cohort, week, seed, candidates)
         round_id = await store_round(self._sessions, cohort, week, seed, now, result)
         if round_id is None:  # another process paired this week first: show its round
             existing = await self._view_of_week(cohort, week)
@@ -161,13 +159,12 @@ class ReviewRounds:
         )
         return RoundOutcome(await self._view_of_week(cohort, week) or _gone(), True, auto_snoozed)
 
-    async def _pair(self, cohort: Cohort, week: int, candidates: list[Candidate]) -> PairingResult:
+    async def _pair(self, cohort: Cohort, week: int, seed: int, candidates: list[Candidate]) -> PairingResult:
         """Pair the week. A large one is read and paired in the worker process, so the event
         loop and the GIL stay with members' commands while it runs (seconds at 10,000 members);
         a smaller one reads its history here and pairs in a thread."""
-        seed = round_seed(cohort.id, week)
         roadmap = roadmap_of(self._catalog, cohort.roadmap_key, cohort.guild_id)
-        phase_of_key = _phase_of_key(roadmap)
+        phase_of_key = roadmap.phase_of_key()
         if len(candidates) > PAIRING_IN_PROCESS_ABOVE and self._shared_url is not None:
             job = LargeWeek(
                 self._shared_url,
@@ -175,7 +172,7 @@ class ReviewRounds:
                 week,
                 seed,
                 phase_of_key,
-                phase_sizes(roadmap),
+                roadmap.phase_sizes,
                 PackedWeek.of(candidates, array("q")),
             )
             try:
@@ -411,12 +408,3 @@ async def _round_view(
     return RoundView.of(
         review_round, cohort, *await ReviewRepository(session).round_contents(review_round.id)
     )
-
-
-def _phase_of_key(roadmap: Roadmap) -> dict[str, int]:
-    """Each checkpoint's phase (by index), for counting members' checkpoints per phase."""
-    return {
-        checkpoint.key: index
-        for index, phase in enumerate(roadmap.phases)
-        for checkpoint in phase.checkpoints
-    }

@@ -115,12 +115,7 @@ def member_phase_index(roadmap: Roadmap, completed_keys: Collection[str]) -> int
 
 def phase_index_from_counts(roadmap: Roadmap, done_per_phase: Mapping[int, int]) -> int:
     """``member_phase_index`` from the number of checkpoints done per phase (keys are unique)."""
-    return phase_index_from_sizes(phase_sizes(roadmap), done_per_phase)
-
-
-def phase_sizes(roadmap: Roadmap) -> tuple[int, ...]:
-    """How many checkpoints each phase has: all ``phase_index_from_sizes`` needs of a roadmap."""
-    return tuple(len(phase.checkpoints) for phase in roadmap.phases)
+    return phase_index_from_sizes(roadmap.phase_sizes, done_per_phase)
 
 
 def phase_index_from_sizes(sizes: Sequence[int], done_per_phase: Mapping[int, int]) -> int:

@@ -101,12 +101,8 @@ class StatsService:
         self, session: AsyncSession, cohort_id: int, roadmap: Roadmap
     ) -> list[int | None]:
         """Each active member's first phase with an open checkpoint (None: all done)."""
-        phase_of_key = {
-            checkpoint.key: index
-            for index, phase in enumerate(roadmap.phases)
-            for checkpoint in phase.checkpoints
-        }
-        sizes = [len(phase.checkpoints) for phase in roadmap.phases]
+        phase_of_key = roadmap.phase_of_key()
+        sizes = roadmap.phase_sizes
         done_by_member: dict[int, list[int]] = {}
         async for batch in queries.stream_phase_counts(session, cohort_id, phase_of_key):
             for user_id, index, count in batch:
